@@ -1,0 +1,876 @@
+/*
+ * config: keywork's settings, from defaults, a file and the environment.
+ *
+ * The table below is the only place a setting is described; the parser,
+ * the environment overrides, config_dump and the documentation all follow
+ * it. Values are checked against the table's bounds before they reach the
+ * struct, so the rest of the program never sees a value out of range.
+ */
+#include <sys/types.h>
+
+#include <errno.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "config.h"
+
+/* Above this a "configuration" is a mistake (or an attack on the parser). */
+#define CONFIG_FILE_MAX		(1024 * 1024)
+#define CONFIG_REASON_MAX	256
+/* Smaller than a reason, which prefixes it with the setting's name. */
+#define CONFIG_WHY_MAX		192
+#define CONFIG_ENV_PREFIX	"KEYWORK_"
+#define CONFIG_ENV_MAX		64
+/* Values echoed back in error messages are cut to this many bytes. */
+#define CONFIG_ECHO_MAX		40
+
+/* Kore must accept a larger body than we do, see config_write_kore. */
+#define CONFIG_KORE_BODY_SLACK	65536
+
+enum config_type {
+	CONFIG_STRING,
+	CONFIG_INT,
+	CONFIG_BOOL,
+};
+
+/* The value ends up in Kore's whitespace-separated syntax. */
+#define CONFIG_F_WORD		0x01
+
+struct config_setting {
+	const char		*name;
+	enum config_type	 type;
+	const char		*def;
+	/* int: smallest and largest value; string: shortest and longest. */
+	long long		 min;
+	long long		 max;
+	size_t			 offset;
+	int			 flags;
+	const char *const	*choices;
+	const char		*help;
+};
+
+static const char *const config_log_levels[] = {
+	"debug", "info", "warn", "error", NULL
+};
+
+#define S(n)	offsetof(struct config, n)
+
+static const struct config_setting config_settings[] = {
+	/* HTTP server */
+	{ "listen", CONFIG_STRING, "127.0.0.1", 1, 255, S(listen),
+	    CONFIG_F_WORD, NULL,
+	    "address Kore binds to (IPv4 or IPv6 address or host name)" },
+	{ "port", CONFIG_INT, "8888", 1, 65535, S(port), 0, NULL,
+	    "TCP port Kore listens on" },
+	{ "workers", CONFIG_INT, "2", 1, 64, S(workers), 0, NULL,
+	    "Kore worker processes" },
+	{ "worker_max_connections", CONFIG_INT, "512", 1, 65536,
+	    S(worker_max_connections), 0, NULL,
+	    "open connections per worker" },
+	{ "seccomp_tracing", CONFIG_BOOL, "false", 0, 1, S(seccomp_tracing),
+	    0, NULL,
+	    "log system calls Kore's seccomp filter would refuse (debugging)" },
+	{ "module_path", CONFIG_STRING, "build/keywork.so", 1, 4096,
+	    S(module_path), CONFIG_F_WORD, NULL,
+	    "keywork's Kore module (shared object) Kore loads" },
+	{ "spec_path", CONFIG_STRING, "openapi.yaml", 1, 4096, S(spec_path),
+	    0, NULL,
+	    "OpenAPI document that defines and validates the API" },
+	{ "pid_file", CONFIG_STRING, "var/kore.pid", 1, 4096, S(pid_file),
+	    CONFIG_F_WORD, NULL,
+	    "file where Kore writes its process id" },
+
+	/* Limits and timeouts */
+	{ "keepalive_seconds", CONFIG_INT, "20", 1, 3600,
+	    S(keepalive_seconds), 0, NULL,
+	    "seconds an idle keep-alive connection stays open" },
+	{ "header_timeout_seconds", CONFIG_INT, "10", 1, 3600,
+	    S(header_timeout_seconds), 0, NULL,
+	    "seconds a client has to send the request headers" },
+	{ "body_timeout_seconds", CONFIG_INT, "30", 1, 3600,
+	    S(body_timeout_seconds), 0, NULL,
+	    "seconds a client has to send the request body" },
+	{ "header_max_bytes", CONFIG_INT, "8192", 1024, 65535,
+	    S(header_max_bytes), 0, NULL,
+	    "largest request line and headers, in bytes" },
+	{ "body_max_bytes", CONFIG_INT, "1048576", 1024, 67108864,
+	    S(body_max_bytes), 0, NULL,
+	    "largest request body in bytes; larger bodies get 413" },
+	{ "request_limit", CONFIG_INT, "1000", 1, 100000, S(request_limit),
+	    0, NULL,
+	    "requests in flight per worker" },
+
+	/* Database */
+	{ "database_url", CONFIG_STRING, "dbname=keywork user=keywork_api",
+	    1, 4096, S(database_url), 0, NULL,
+	    "libpq connection string (conninfo or URL) of the API role" },
+	{ "db_connections", CONFIG_INT, "4", 1, 256, S(db_connections), 0,
+	    NULL,
+	    "PostgreSQL connections per worker" },
+	{ "db_queue_limit", CONFIG_INT, "1000", 1, 100000, S(db_queue_limit),
+	    0, NULL,
+	    "requests per worker waiting for a free connection" },
+	{ "statement_timeout_ms", CONFIG_INT, "10000", 100, 3600000,
+	    S(statement_timeout_ms), 0, NULL,
+	    "PostgreSQL statement_timeout, in milliseconds" },
+
+	/* Sign-in */
+	{ "access_token_ttl", CONFIG_INT, "900", 60, 86400,
+	    S(access_token_ttl), 0, NULL,
+	    "lifetime of an access token, in seconds" },
+	{ "refresh_token_ttl", CONFIG_INT, "2592000", 3600, 31536000,
+	    S(refresh_token_ttl), 0, NULL,
+	    "lifetime of a refresh token, in seconds" },
+	{ "argon2_memory_kib", CONFIG_INT, "19456", 8192, 1048576,
+	    S(argon2_memory_kib), 0, NULL,
+	    "Argon2id memory cost of new password hashes, in KiB" },
+	{ "argon2_iterations", CONFIG_INT, "2", 1, 16, S(argon2_iterations),
+	    0, NULL,
+	    "Argon2id time cost (passes) of new password hashes" },
+	{ "argon2_parallelism", CONFIG_INT, "1", 1, 16,
+	    S(argon2_parallelism), 0, NULL,
+	    "Argon2id lanes (threads) of new password hashes" },
+	{ "login_account_failures", CONFIG_INT, "5", 1, 1000,
+	    S(login_account_failures), 0, NULL,
+	    "failed sign-ins per account within the window before refusing" },
+	{ "login_address_failures", CONFIG_INT, "20", 1, 100000,
+	    S(login_address_failures), 0, NULL,
+	    "failed sign-ins per client address within the window before "
+	    "refusing" },
+	{ "login_window_seconds", CONFIG_INT, "900", 60, 86400,
+	    S(login_window_seconds), 0, NULL,
+	    "window over which failed sign-ins are counted, in seconds" },
+
+	/* Logging */
+	{ "log_level", CONFIG_STRING, "info", 1, 16, S(log_level), 0,
+	    config_log_levels,
+	    "least severe messages logged: debug, info, warn or error" },
+	{ "demo_mode", CONFIG_BOOL, "false", 0, 1, S(demo_mode), 0, NULL,
+	    "allow seeding demo accounts (published password); never in "
+	    "production" },
+};
+
+#undef S
+
+#define CONFIG_NSETTINGS	\
+	(sizeof(config_settings) / sizeof(config_settings[0]))
+
+struct config	config;
+
+static int	config_read_file(const char *, char **, size_t *, char *,
+		    size_t);
+static int	config_parse(struct config *, const char *, char *, size_t,
+		    char *, size_t);
+static int	config_parse_line(struct config *, char *, unsigned long,
+		    unsigned long *, char *, size_t);
+static int	config_unquote(char *, char **, char *, size_t);
+static int	config_environment(struct config *, char *, size_t);
+static int	config_set(struct config *, const struct config_setting *,
+		    const char *, char *, size_t);
+static int	config_set_int(struct config *,
+		    const struct config_setting *, const char *, char *,
+		    size_t);
+static int	config_set_bool(struct config *,
+		    const struct config_setting *, const char *, char *,
+		    size_t);
+static int	config_set_string(struct config *,
+		    const struct config_setting *, const char *, char *,
+		    size_t);
+static const struct config_setting	*config_find(const char *, size_t);
+static void	config_printable(char *, size_t, const char *, size_t);
+static int	config_is_word(const char *);
+static void	config_print_quoted(FILE *, const char *, int);
+static char	**config_str(struct config *, const struct config_setting *);
+static int	*config_int(struct config *, const struct config_setting *);
+static char	*config_strdup(const char *);
+
+int
+config_load(struct config *c, const char *path, char *err, size_t errlen)
+{
+	const struct config_setting	*s;
+	char				 reason[CONFIG_REASON_MAX];
+	char				*buf;
+	size_t				 i, len;
+	int				 ret;
+
+	/*
+	 * c may be uninitialised, so nothing in it is freed: reloading into
+	 * a loaded struct needs config_cleanup first. On failure c is left
+	 * empty, and config_cleanup on it is still safe.
+	 */
+	ret = -1;
+	buf = NULL;
+	memset(c, 0, sizeof(*c));
+	if (errlen > 0)
+		err[0] = '\0';
+
+	for (i = 0; i < CONFIG_NSETTINGS; i++) {
+		s = &config_settings[i];
+		if (config_set(c, s, s->def, reason, sizeof(reason)) == -1) {
+			/* A default out of its own bounds is a bug here. */
+			fprintf(stderr, "config: default of %s: %s\n",
+			    s->name, reason);
+			abort();
+		}
+	}
+
+	if (path != NULL) {
+		if (config_read_file(path, &buf, &len, err, errlen) == -1)
+			goto out;
+		if (config_parse(c, path, buf, len, err, errlen) == -1)
+			goto out;
+	}
+
+	if (config_environment(c, err, errlen) == -1)
+		goto out;
+
+	ret = 0;
+
+out:
+	free(buf);
+	if (ret == -1)
+		config_cleanup(c);
+	return (ret);
+}
+
+void
+config_cleanup(struct config *c)
+{
+	size_t		i;
+	char		**p;
+
+	for (i = 0; i < CONFIG_NSETTINGS; i++) {
+		if (config_settings[i].type != CONFIG_STRING)
+			continue;
+		p = config_str(c, &config_settings[i]);
+		free(*p);
+		*p = NULL;
+	}
+}
+
+int
+config_write_kore(const struct config *c, FILE *out)
+{
+	long long	body_max;
+
+	/* A space or newline here would change the meaning of Kore's file. */
+	if (!config_is_word(c->listen) || !config_is_word(c->module_path))
+		return (-1);
+
+	body_max = (long long)c->body_max_bytes * 2 + CONFIG_KORE_BODY_SLACK;
+
+	fprintf(out,
+	    "# Generated by keywork-admin kore-conf from keywork's settings "
+	    "(defaults,\n"
+	    "# configuration file, KEYWORK_* environment): do not edit.\n"
+	    "# This Kore has no 'deployment' setting; run it as\n"
+	    "#   kore -c <this file> -f -n -r\n"
+	    "# (foreground, no chroot, no change of user).\n"
+	    "server keywork {\n"
+	    "\tbind %s %d\n"
+	    "\ttls no\n"
+	    "}\n"
+	    "load %s kw_init\n"
+	    "workers %d\n"
+	    "worker_max_connections %d\n"
+	    "http_keepalive_time %d\n"
+	    "http_header_timeout %d\n"
+	    "http_body_timeout %d\n"
+	    "http_header_max %d\n"
+	    "# Kore answers a body over http_body_max itself, with an empty 413;\n"
+	    "# keywork answers one over body_max_bytes (%d) with a\n"
+	    "# problem+json 413 of its own, so Kore's cap is larger:\n"
+	    "# body_max_bytes * 2 + %d.\n"
+	    "http_body_max %lld\n"
+	    "http_request_limit %d\n"
+	    "http_server_version keywork\n"
+	    "# HTTPS and its HSTS header belong to the proxy in front (nginx).\n"
+	    "http_hsts_enable 0\n"
+	    "pidfile %s\n"
+	    "pgsql_conn_max %d\n"
+	    "pgsql_queue_limit %d\n"
+	    "seccomp_tracing %s\n"
+	    "domain * {\n"
+	    "\tattach keywork\n"
+	    "\troute ^/.*$ kw_http_dispatch\n"
+	    "}\n",
+	    c->listen, c->port,
+	    c->module_path,
+	    c->workers,
+	    c->worker_max_connections,
+	    c->keepalive_seconds,
+	    c->header_timeout_seconds,
+	    c->body_timeout_seconds,
+	    c->header_max_bytes,
+	    c->body_max_bytes, CONFIG_KORE_BODY_SLACK,
+	    body_max,
+	    c->request_limit,
+	    c->pid_file,
+	    c->db_connections,
+	    c->db_queue_limit,
+	    c->seccomp_tracing ? "yes" : "no");
+
+	if (fflush(out) == EOF || ferror(out))
+		return (-1);
+
+	return (0);
+}
+
+void
+config_dump(const struct config *c, FILE *out)
+{
+	const struct config_setting	*s;
+	size_t				 i;
+	int				 v;
+	char				*str;
+
+	for (i = 0; i < CONFIG_NSETTINGS; i++) {
+		s = &config_settings[i];
+		fprintf(out, "%s = ", s->name);
+		switch (s->type) {
+		case CONFIG_STRING:
+			str = *config_str((struct config *)c, s);
+			config_print_quoted(out, str != NULL ? str : "",
+			    strcmp(s->name, "database_url") == 0);
+			break;
+		case CONFIG_INT:
+			fprintf(out, "%d", *config_int((struct config *)c, s));
+			break;
+		case CONFIG_BOOL:
+			v = *config_int((struct config *)c, s);
+			fputs(v ? "true" : "false", out);
+			break;
+		}
+		fprintf(out, "  # %s\n", s->help);
+	}
+}
+
+/*
+ * The whole file is read at once so that line parsing works on bytes we
+ * know the length of: a NUL byte in the file is then an error, not a
+ * silently shortened line.
+ */
+static int
+config_read_file(const char *path, char **bufp, size_t *lenp, char *err,
+    size_t errlen)
+{
+	FILE		*fp;
+	char		*buf;
+	size_t		 len, n;
+	int		 ret;
+
+	ret = -1;
+	buf = NULL;
+	len = 0;
+
+	if ((fp = fopen(path, "r")) == NULL) {
+		snprintf(err, errlen, "%s: cannot open: %s", path,
+		    strerror(errno));
+		return (-1);
+	}
+
+	/* One byte more than the limit tells "too large" from "at limit". */
+	if ((buf = malloc(CONFIG_FILE_MAX + 2)) == NULL)
+		abort();
+
+	for (;;) {
+		n = fread(buf + len, 1, CONFIG_FILE_MAX + 1 - len, fp);
+		len += n;
+		if (n == 0 || len > CONFIG_FILE_MAX)
+			break;
+	}
+
+	if (ferror(fp)) {
+		snprintf(err, errlen, "%s: cannot read: %s", path,
+		    strerror(errno));
+		goto out;
+	}
+
+	if (len > CONFIG_FILE_MAX) {
+		snprintf(err, errlen, "%s: larger than %d bytes", path,
+		    CONFIG_FILE_MAX);
+		goto out;
+	}
+
+	buf[len] = '\0';
+	*bufp = buf;
+	*lenp = len;
+	buf = NULL;
+	ret = 0;
+
+out:
+	free(buf);
+	(void)fclose(fp);
+	return (ret);
+}
+
+/* buf holds len bytes plus one spare byte; lines are cut in place. */
+static int
+config_parse(struct config *c, const char *path, char *buf, size_t len,
+    char *err, size_t errlen)
+{
+	char		 reason[CONFIG_REASON_MAX];
+	char		*line, *end, *nl;
+	unsigned long	 seen[CONFIG_NSETTINGS], lineno;
+
+	memset(seen, 0, sizeof(seen));
+	lineno = 0;
+	line = buf;
+	end = buf + len;
+	while (line < end) {
+		lineno++;
+		if ((nl = memchr(line, '\n', end - line)) == NULL)
+			nl = end;
+		if (memchr(line, '\0', nl - line) != NULL) {
+			snprintf(err, errlen, "%s:%lu: NUL byte in line",
+			    path, lineno);
+			return (-1);
+		}
+		*nl = '\0';
+		if (nl > line && nl[-1] == '\r')
+			nl[-1] = '\0';
+
+		if (config_parse_line(c, line, lineno, seen, reason,
+		    sizeof(reason)) == -1) {
+			snprintf(err, errlen, "%s:%lu: %s", path, lineno,
+			    reason);
+			return (-1);
+		}
+		line = nl + 1;
+	}
+
+	return (0);
+}
+
+static int
+config_parse_line(struct config *c, char *line, unsigned long lineno,
+    unsigned long *seen, char *reason, size_t reasonlen)
+{
+	const struct config_setting	*s;
+	char				 what[CONFIG_ECHO_MAX + 8];
+	char				 why[CONFIG_WHY_MAX];
+	char				*p, *name, *value, *e;
+	size_t				 namelen, idx;
+
+	p = line + strspn(line, " \t");
+	if (*p == '\0' || *p == '#')
+		return (0);
+
+	name = p;
+	namelen = strcspn(name, " \t=");
+	p = name + namelen;
+	p += strspn(p, " \t");
+
+	if (namelen == 0) {
+		snprintf(reason, reasonlen, "missing setting name before '='");
+		return (-1);
+	}
+
+	config_printable(what, sizeof(what), name, namelen);
+	if (*p != '=') {
+		snprintf(reason, reasonlen, "missing '=' after '%s'", what);
+		return (-1);
+	}
+
+	if ((s = config_find(name, namelen)) == NULL) {
+		snprintf(reason, reasonlen, "unknown setting '%s'", what);
+		return (-1);
+	}
+
+	idx = s - config_settings;
+	if (seen[idx] != 0) {
+		snprintf(reason, reasonlen, "%s: already set on line %lu",
+		    s->name, seen[idx]);
+		return (-1);
+	}
+	seen[idx] = lineno;
+
+	p++;
+	p += strspn(p, " \t");
+
+	if (*p == '"') {
+		if (config_unquote(p, &value, why, sizeof(why)) == -1) {
+			snprintf(reason, reasonlen, "%s: %s", s->name, why);
+			return (-1);
+		}
+	} else {
+		/* '#' starts a comment only after whitespace: "a#b" is a value. */
+		value = p;
+		for (e = p; *e != '\0'; e++) {
+			if (*e == '#' && (e[-1] == ' ' || e[-1] == '\t'))
+				break;
+		}
+		while (e > p && (e[-1] == ' ' || e[-1] == '\t'))
+			e--;
+		*e = '\0';
+		if (*value == '\0') {
+			snprintf(reason, reasonlen, "%s: missing value",
+			    s->name);
+			return (-1);
+		}
+	}
+
+	if (config_set(c, s, value, why, sizeof(why)) == -1) {
+		snprintf(reason, reasonlen, "%s: %s", s->name, why);
+		return (-1);
+	}
+
+	return (0);
+}
+
+/*
+ * p points at the opening quote. The value is unescaped in place and
+ * *value points at it; only a comment may follow the closing quote.
+ */
+static int
+config_unquote(char *p, char **value, char *why, size_t whylen)
+{
+	char		*r, *w;
+
+	*value = p + 1;
+	w = p + 1;
+	for (r = p + 1; *r != '"'; r++) {
+		if (*r == '\0') {
+			snprintf(why, whylen, "unterminated quoted value");
+			return (-1);
+		}
+		if (*r == '\\') {
+			r++;
+			if (*r != '"' && *r != '\\') {
+				snprintf(why, whylen, "%s",
+				    *r == '\0' ? "unterminated quoted value" :
+				    "bad escape in quoted value "
+				    "(only \\\" and \\\\)");
+				return (-1);
+			}
+		}
+		*w++ = *r;
+	}
+
+	r++;
+	r += strspn(r, " \t");
+	if (*r != '\0' && *r != '#') {
+		snprintf(why, whylen, "unexpected text after quoted value");
+		return (-1);
+	}
+	*w = '\0';
+
+	return (0);
+}
+
+static int
+config_environment(struct config *c, char *err, size_t errlen)
+{
+	const struct config_setting	*s;
+	char				 env[CONFIG_ENV_MAX];
+	char				 why[CONFIG_WHY_MAX];
+	const char			*value;
+	size_t				 i, j, plen;
+
+	plen = strlen(CONFIG_ENV_PREFIX);
+	for (i = 0; i < CONFIG_NSETTINGS; i++) {
+		s = &config_settings[i];
+		memcpy(env, CONFIG_ENV_PREFIX, plen);
+		for (j = 0; s->name[j] != '\0' && plen + j + 1 < sizeof(env);
+		    j++) {
+			env[plen + j] = (s->name[j] >= 'a' &&
+			    s->name[j] <= 'z') ? s->name[j] - 'a' + 'A' :
+			    s->name[j];
+		}
+		env[plen + j] = '\0';
+
+		if ((value = getenv(env)) == NULL)
+			continue;
+		if (config_set(c, s, value, why, sizeof(why)) == -1) {
+			snprintf(err, errlen, "environment %s: %s", env, why);
+			return (-1);
+		}
+	}
+
+	return (0);
+}
+
+static int
+config_set(struct config *c, const struct config_setting *s,
+    const char *value, char *why, size_t whylen)
+{
+	const unsigned char	*p;
+
+	/* Control characters have no business in any setting (or log). */
+	for (p = (const unsigned char *)value; *p != '\0'; p++) {
+		if ((*p < 0x20 && *p != '\t') || *p == 0x7f) {
+			snprintf(why, whylen, "control character in value");
+			return (-1);
+		}
+	}
+
+	switch (s->type) {
+	case CONFIG_INT:
+		return (config_set_int(c, s, value, why, whylen));
+	case CONFIG_BOOL:
+		return (config_set_bool(c, s, value, why, whylen));
+	case CONFIG_STRING:
+		return (config_set_string(c, s, value, why, whylen));
+	}
+
+	abort();
+}
+
+static int
+config_set_int(struct config *c, const struct config_setting *s,
+    const char *value, char *why, size_t whylen)
+{
+	char		 what[CONFIG_ECHO_MAX + 8];
+	char		*end;
+	long long	 v;
+
+	config_printable(what, sizeof(what), value, strlen(value));
+
+	/* strtoll would skip leading blanks; a value is digits only. */
+	if (*value == ' ' || *value == '\t' || *value == '\0')
+		goto bad;
+
+	errno = 0;
+	v = strtoll(value, &end, 10);
+	if (end == value || *end != '\0')
+		goto bad;
+
+	if (errno == ERANGE || v < s->min || v > s->max) {
+		snprintf(why, whylen, "%s is out of range %lld..%lld", what,
+		    s->min, s->max);
+		return (-1);
+	}
+
+	*config_int(c, s) = (int)v;
+	return (0);
+
+bad:
+	snprintf(why, whylen, "'%s' is not an integer", what);
+	return (-1);
+}
+
+static int
+config_set_bool(struct config *c, const struct config_setting *s,
+    const char *value, char *why, size_t whylen)
+{
+	static const char *const	 yes[] = { "true", "yes", "on", "1" };
+	static const char *const	 no[] = { "false", "no", "off", "0" };
+	char				 what[CONFIG_ECHO_MAX + 8];
+	size_t				 i;
+
+	for (i = 0; i < sizeof(yes) / sizeof(yes[0]); i++) {
+		if (strcasecmp(value, yes[i]) == 0) {
+			*config_int(c, s) = 1;
+			return (0);
+		}
+		if (strcasecmp(value, no[i]) == 0) {
+			*config_int(c, s) = 0;
+			return (0);
+		}
+	}
+
+	config_printable(what, sizeof(what), value, strlen(value));
+	snprintf(why, whylen, "'%s' is not a boolean "
+	    "(true/false, yes/no, on/off, 1/0)", what);
+	return (-1);
+}
+
+static int
+config_set_string(struct config *c, const struct config_setting *s,
+    const char *value, char *why, size_t whylen)
+{
+	char		  what[CONFIG_ECHO_MAX + 8];
+	char		**p;
+	size_t		  len, i;
+
+	len = strlen(value);
+	if (len == 0 && s->min > 0) {
+		snprintf(why, whylen, "value is empty");
+		return (-1);
+	}
+	if ((long long)len < s->min || (long long)len > s->max) {
+		snprintf(why, whylen, "value length %zu is out of range "
+		    "%lld..%lld", len, s->min, s->max);
+		return (-1);
+	}
+
+	if ((s->flags & CONFIG_F_WORD) && !config_is_word(value)) {
+		snprintf(why, whylen, "value must not contain spaces");
+		return (-1);
+	}
+
+	if (s->choices != NULL) {
+		for (i = 0; s->choices[i] != NULL; i++) {
+			if (strcmp(value, s->choices[i]) == 0)
+				break;
+		}
+		if (s->choices[i] == NULL) {
+			config_printable(what, sizeof(what), value, len);
+			/* Only log_level has choices; say them plainly. */
+			snprintf(why, whylen,
+			    "'%s' is not one of debug, info, warn, error",
+			    what);
+			return (-1);
+		}
+	}
+
+	p = config_str(c, s);
+	free(*p);
+	*p = config_strdup(value);
+	return (0);
+}
+
+static const struct config_setting *
+config_find(const char *name, size_t len)
+{
+	size_t		i;
+
+	for (i = 0; i < CONFIG_NSETTINGS; i++) {
+		if (strlen(config_settings[i].name) == len &&
+		    memcmp(config_settings[i].name, name, len) == 0)
+			return (&config_settings[i]);
+	}
+
+	return (NULL);
+}
+
+/* Untrusted bytes go into error messages shortened and without controls. */
+static void
+config_printable(char *dst, size_t dstlen, const char *src, size_t srclen)
+{
+	size_t		i, n;
+
+	n = srclen > CONFIG_ECHO_MAX ? CONFIG_ECHO_MAX : srclen;
+	if (n + 4 > dstlen)
+		n = dstlen > 4 ? dstlen - 4 : 0;
+
+	for (i = 0; i < n; i++) {
+		if ((unsigned char)src[i] < 0x20 ||
+		    (unsigned char)src[i] == 0x7f)
+			dst[i] = '?';
+		else
+			dst[i] = src[i];
+	}
+
+	if (n < srclen && dstlen >= 4) {
+		memcpy(dst + i, "...", 3);
+		i += 3;
+	}
+	if (dstlen > 0)
+		dst[i] = '\0';
+}
+
+static int
+config_is_word(const char *s)
+{
+	const unsigned char	*p;
+
+	if (s == NULL || *s == '\0')
+		return (0);
+
+	for (p = (const unsigned char *)s; *p != '\0'; p++) {
+		if (*p <= 0x20 || *p == 0x7f)
+			return (0);
+	}
+
+	return (1);
+}
+
+/*
+ * Print s double-quoted, as the file syntax reads it back. With mask, any
+ * password in a libpq conninfo ("password=...") or URL ("user:pass@",
+ * "?password=...") is printed as ****.
+ */
+static void
+config_print_quoted(FILE *out, const char *s, int mask)
+{
+	size_t		i, j, n, a, e, at, colon;
+	int		quoted;
+
+	n = strlen(s);
+	i = 0;
+	fputc('"', out);
+
+	if (mask && (strncmp(s, "postgresql://", 13) == 0 ||
+	    strncmp(s, "postgres://", 11) == 0)) {
+		a = strstr(s, "://") - s + 3;
+		e = a + strcspn(s + a, "/?#");
+		at = e;
+		for (j = a; j < e; j++) {
+			if (s[j] == '@')
+				at = j;
+		}
+		colon = a + strcspn(s + a, ":");
+		if (at < e && colon < at) {
+			for (j = 0; j <= colon; j++) {
+				if (s[j] == '"' || s[j] == '\\')
+					fputc('\\', out);
+				fputc(s[j], out);
+			}
+			fputs("****", out);
+			i = at;
+		}
+	}
+
+	while (i < n) {
+		if (mask && (i == 0 || s[i - 1] == ' ' || s[i - 1] == '\t' ||
+		    s[i - 1] == '?' || s[i - 1] == '&') &&
+		    strncasecmp(s + i, "password", 8) == 0) {
+			j = i + 8;
+			j += strspn(s + j, " \t");
+			if (s[j] == '=') {
+				j++;
+				j += strspn(s + j, " \t");
+				for (; i < j; i++)
+					fputc(s[i], out);
+				fputs("****", out);
+				quoted = s[i] == '\'';
+				if (quoted) {
+					/* A quoted conninfo value: to the
+					 * closing quote, past \-escapes. */
+					for (i++; i < n && s[i] != '\''; i++) {
+						if (s[i] == '\\' && i + 1 < n)
+							i++;
+					}
+					if (i < n)
+						i++;
+				} else {
+					i += strcspn(s + i, " \t&");
+				}
+				continue;
+			}
+		}
+		if (s[i] == '"' || s[i] == '\\')
+			fputc('\\', out);
+		fputc(s[i], out);
+		i++;
+	}
+
+	fputc('"', out);
+}
+
+static char **
+config_str(struct config *c, const struct config_setting *s)
+{
+	return ((char **)(void *)((char *)c + s->offset));
+}
+
+static int *
+config_int(struct config *c, const struct config_setting *s)
+{
+	return ((int *)(void *)((char *)c + s->offset));
+}
+
+static char *
+config_strdup(const char *s)
+{
+	char		*p;
+
+	if ((p = strdup(s)) == NULL)
+		abort();
+
+	return (p);
+}

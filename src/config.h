@@ -1,0 +1,73 @@
+/*
+ * config: keywork's settings, the one global of the program.
+ *
+ * Every setting is a row of one table {name, type, default, bounds, help}
+ * in config.c. Values come from, in order: the defaults, the file
+ * (conf/keywork.conf: "name = value" lines, '#' comments, blank lines), then
+ * environment variables KEYWORK_<NAME_IN_CAPITALS> (e.g. KEYWORK_PORT=9000).
+ * A bad line, an unknown name or a value out of bounds is refused with
+ * "file:line: reason" (or "environment KEYWORK_X: reason").
+ */
+#ifndef KEYWORK_CONFIG_H
+#define KEYWORK_CONFIG_H
+
+#include <stdio.h>
+#include <stddef.h>
+
+struct config {
+	/* HTTP server (rendered into Kore's configuration) */
+	char	*listen;		  /* address to bind, "127.0.0.1" */
+	int	 port;			  /* 8888 */
+	int	 workers;		  /* Kore worker processes, 2 */
+	int	 worker_max_connections;  /* 512 */
+	int	 keepalive_seconds;	  /* 20 */
+	int	 header_timeout_seconds;  /* 10 */
+	int	 body_timeout_seconds;	  /* 30 */
+	int	 header_max_bytes;	  /* 8192 */
+	int	 body_max_bytes;	  /* 1048576: larger bodies get 413 */
+	int	 request_limit;		  /* requests in flight per worker, 1000 */
+	int	 seccomp_tracing;	  /* bool, 0 */
+	char	*module_path;		  /* "build/keywork.so" */
+	char	*spec_path;		  /* "openapi.yaml" */
+	char	*pid_file;		  /* "var/kore.pid" */
+
+	/* Database */
+	char	*database_url;		  /* libpq conninfo of the API role */
+	int	 db_connections;	  /* per worker, 4 */
+	int	 db_queue_limit;	  /* requests waiting for a connection, 1000 */
+	int	 statement_timeout_ms;	  /* 10000 */
+
+	/* Sign-in */
+	int	 access_token_ttl;	  /* seconds, 900 */
+	int	 refresh_token_ttl;	  /* seconds, 2592000 (30 days) */
+	int	 argon2_memory_kib;	  /* 19456 */
+	int	 argon2_iterations;	  /* 2 */
+	int	 argon2_parallelism;	  /* 1 */
+	int	 login_account_failures;  /* failures per account before refusing, 5 */
+	int	 login_address_failures;  /* failures per address before refusing, 20 */
+	int	 login_window_seconds;	  /* 900 */
+
+	/* Logging */
+	char	*log_level;		  /* "debug", "info", "warn", "error" */
+	int	 demo_mode;		  /* bool, 0 */
+};
+
+/* The loaded configuration (the program's one global). */
+extern struct config config;
+
+/*
+ * Fill c with defaults, then the file at path (NULL: defaults only), then
+ * the environment. Returns 0, or -1 with "file:line: reason" in err.
+ */
+int	config_load(struct config *c, const char *path, char *err,
+	    size_t errlen) __attribute__((warn_unused_result));
+void	config_cleanup(struct config *c);
+
+/* Write Kore's configuration for c (server, workers, limits, module). */
+int	config_write_kore(const struct config *c, FILE *out)
+	    __attribute__((warn_unused_result));
+
+/* Print every setting with its current value and help (database_url masked). */
+void	config_dump(const struct config *c, FILE *out);
+
+#endif
