@@ -1,0 +1,80 @@
+# keywork: build, run and test.
+#
+#   make            build the Kore module, keywork-admin and the tests
+#   make run        build, start a local PostgreSQL, migrate, seed demo data, serve :8888
+#   make test       build and run every test against a throwaway PostgreSQL
+#   make test-asan  the same under AddressSanitizer and UndefinedBehaviorSanitizer
+#   make bench      wrk against GET /me and a bare route; prints the ratio
+
+CC       ?= cc
+BUILD    ?= build
+PG_CFLAGS = -I/usr/include/postgresql
+KORE_CFLAGS = -DKORE_USE_PGSQL -DKORE_USE_TASKS
+WARN     = -Wall -Wextra -Werror -Wmissing-prototypes -Wshadow -Wno-unused-parameter
+CFLAGS  ?= -O2 -g
+CFLAGS  += -std=gnu11 -fPIC $(WARN) $(PG_CFLAGS) $(KORE_CFLAGS) -Isrc \
+           $(shell pkg-config --cflags jansson yaml-0.1 libpcre2-8 2>/dev/null)
+LIBS     = -ljansson -lyaml -lpcre2-8 -lcrypto -largon2 -lpq
+SAN_FLAGS = -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
+
+# Modules shared by the server, the admin command and the tests.
+CORE_SRCS = src/jsonschema.c src/openapi.c src/yamljson.c src/config.c src/cursor.c src/db.c \
+            src/token.c src/problem.c src/log.c
+# The Kore application module.
+MODULE_SRCS = src/keywork.c src/http.c src/handlers.c \
+              src/h_auth.c src/h_admin.c src/h_service.c
+ADMIN_SRCS = src/admin.c src/migrate.c
+
+CORE_OBJS   = $(CORE_SRCS:src/%.c=$(BUILD)/obj/%.o)
+MODULE_OBJS = $(MODULE_SRCS:src/%.c=$(BUILD)/obj/%.o)
+ADMIN_OBJS  = $(ADMIN_SRCS:src/%.c=$(BUILD)/obj/%.o)
+
+UNIT_TESTS  = $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(wildcard tests/unit/test_*.c))
+ITEST       = $(BUILD)/tests/integration
+
+.PHONY: all deps run test test-unit test-integration test-sql test-asan bench clean fmt
+
+all: $(BUILD)/keywork.so $(BUILD)/keywork-admin $(UNIT_TESTS) $(ITEST)
+
+deps:
+	@scripts/deps.sh
+
+$(BUILD)/obj/%.o: src/%.c $(wildcard src/*.h) | deps
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -c $< -o $@
+
+$(BUILD)/keywork.so: $(CORE_OBJS) $(MODULE_OBJS)
+	$(CC) $(CFLAGS) -shared -o $@ $^ $(LIBS)
+
+$(BUILD)/keywork-admin: $(CORE_OBJS) $(ADMIN_OBJS)
+	$(CC) $(CFLAGS) -o $@ $^ $(LIBS)
+
+$(BUILD)/tests/%: tests/unit/%.c $(CORE_OBJS)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -o $@ $< $(CORE_OBJS) $(LIBS) -lcriterion
+
+$(ITEST): $(wildcard tests/integration/*.c) $(wildcard tests/integration/*.h) $(CORE_OBJS)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -Itests/integration -o $@ $(wildcard tests/integration/*.c) $(CORE_OBJS) $(LIBS) -lcriterion -lcurl
+
+run: all
+	@scripts/run.sh
+
+test-unit: $(UNIT_TESTS)
+	@set -e; for t in $(UNIT_TESTS); do echo "== $$t"; $$t --jobs 2 -q || exit 1; done
+
+test: all
+	@scripts/test.sh
+
+test-asan:
+	$(MAKE) BUILD=build-asan CFLAGS="-O1 -g $(SAN_FLAGS)" all
+	@BUILD=build-asan ASAN=1 scripts/test.sh
+
+bench: all
+	@scripts/bench.sh
+
+fmt:
+	clang-format -i src/*.c src/*.h tests/unit/*.c tests/integration/*.c tests/integration/*.h
+
+clean:
+	rm -rf build build-asan

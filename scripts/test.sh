@@ -1,0 +1,96 @@
+#!/bin/sh
+# make test: every test, against a throwaway PostgreSQL and a real server.
+#
+#   1. unit tests (Criterion), one binary per module
+#   2. a fresh PostgreSQL cluster in a temporary folder, migrated
+#   3. SQL tests of roles and row-level security (tests/sql/*.sql)
+#   4. the server (Kore, one worker, seccomp on) on a free port
+#   5. integration tests (Criterion + libcurl) against it
+#   6. SIGTERM: the server must stop cleanly
+set -eu
+cd "$(dirname "$0")/.."
+BUILD=${BUILD:-build}
+tmp=$(mktemp -d /tmp/keywork-test.XXXXXX)
+chmod 755 "$tmp"
+kore_pid=""
+
+free_port() {
+	p=$1
+	while ss -Htln "sport = :$p" 2>/dev/null | grep -q .; do p=$((p + 1)); done
+	echo "$p"
+}
+
+cleanup() {
+	[ -n "$kore_pid" ] && kill -TERM "$kore_pid" 2>/dev/null && wait "$kore_pid" 2>/dev/null
+	scripts/pg.sh stop "$tmp/pg"
+	if [ "${KEEP_TEST_DIR:-0}" = 1 ]; then echo "test files kept in $tmp"; else rm -rf "$tmp"; fi
+}
+trap cleanup EXIT INT TERM
+
+if [ -n "${ASAN:-}" ]; then
+	# Kore itself is not instrumented: load the sanitizer runtime first.
+	LD_PRELOAD_ASAN=$(gcc -print-file-name=libasan.so)
+	export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=0:abort_on_error=1}
+	export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
+fi
+
+echo "== unit tests"
+for t in "$BUILD"/tests/test_*; do
+	echo "-- $t"
+	"$t" --jobs 2
+done
+
+echo "== database"
+pg_port=$(free_port 25432)
+scripts/pg.sh start "$tmp/pg" "$pg_port"
+set -a
+. "$tmp/pg/keywork.env"
+set +a
+"$BUILD/keywork-admin" migrate
+KEYWORK_DEMO_MODE=yes KEYWORK_ARGON2_MEMORY_KIB=8192 KEYWORK_ARGON2_ITERATIONS=1 \
+	"$BUILD/keywork-admin" seed-demo
+
+echo "== SQL tests"
+for f in tests/sql/*.sql; do
+	[ -f "$f" ] || continue
+	echo "-- $f"
+	psql -X -q -v ON_ERROR_STOP=1 "$DATABASE_URL" -f "$f"
+done
+
+echo "== server"
+api_port=$(free_port 28888)
+export KEYWORK_PORT=$api_port KEYWORK_WORKERS=1 KEYWORK_MODULE_PATH="$BUILD/keywork.so" KEYWORK_PID_FILE="$tmp/kore.pid"
+export KEYWORK_DATABASE_URL KEYWORK_LOG_LEVEL=info
+"$BUILD/keywork-admin" kore-conf >"$tmp/kore.conf"
+if [ -n "${ASAN:-}" ]; then
+	LD_PRELOAD=$LD_PRELOAD_ASAN kore -c "$tmp/kore.conf" -f -n -r >"$tmp/server.log" 2>&1 &
+else
+	kore -c "$tmp/kore.conf" -f -n -r >"$tmp/server.log" 2>&1 &
+fi
+kore_pid=$!
+i=0
+until curl -fsS "http://127.0.0.1:$api_port/healthz" >/dev/null 2>&1; do
+	i=$((i + 1))
+	if [ "$i" -gt 100 ] || ! kill -0 "$kore_pid" 2>/dev/null; then
+		echo "server did not start:"; cat "$tmp/server.log"; exit 1
+	fi
+	sleep 0.1
+done
+
+echo "== integration tests"
+export KEYWORK_TEST_URL="http://127.0.0.1:$api_port" KEYWORK_TEST_SERVER_LOG="$tmp/server.log"
+if ! "$BUILD/tests/integration" --jobs 4; then
+	echo "---- server log (last 50 lines)"; tail -n 50 "$tmp/server.log"
+	exit 1
+fi
+
+echo "== shutdown"
+kill -TERM "$kore_pid"
+if ! wait "$kore_pid"; then
+	echo "server did not stop cleanly on SIGTERM"; tail -n 20 "$tmp/server.log"; exit 1
+fi
+kore_pid=""
+if grep -E "SIGSYS|seccomp|AddressSanitizer|runtime error" "$tmp/server.log"; then
+	echo "the server log shows a sandbox or sanitizer report"; exit 1
+fi
+echo "== all tests passed"

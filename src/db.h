@@ -1,0 +1,40 @@
+/*
+ * db: the data-access conventions, independent of Kore.
+ *
+ * Every operation is one statement, "SELECT * FROM api.<fn>($1, ...)", run
+ * in autocommit: the statement is the request's one transaction, and the
+ * function sets the caller's identity transaction-locally before anything
+ * else. This module builds those statements and turns a failed result into
+ * a service error; it never replies and never logs.
+ */
+#ifndef KEYWORK_DB_H
+#define KEYWORK_DB_H
+
+#include <stddef.h>
+#include <libpq-fe.h>
+
+#define DB_MAX_PARAMS 16
+
+struct db_error {
+	int	status;		/* HTTP status to answer */
+	char	detail[256];	/* safe to show the caller */
+	char	sqlstate[6];
+};
+
+/*
+ * "SELECT * FROM api.<fn>($1, ..., $n)" into buf. fn must be a plain
+ * identifier ([a-z_]+). Returns 0, or -1 if it does not fit or fn is bad.
+ */
+int	db_statement(char *buf, size_t len, const char *fn, int nparams)
+	    __attribute__((warn_unused_result));
+
+/*
+ * Map a failed result (or, with res NULL, a connection failure) to e.
+ * Application errors raised by the SQL (SQLSTATE KWnnn) keep their message;
+ * constraint violations become 409/422 with a generic message; anything the
+ * caller cannot fix is 500 (or 503 when the database is unreachable or the
+ * statement timed out).
+ */
+void	db_error_from(const PGresult *res, struct db_error *e);
+
+#endif

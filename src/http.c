@@ -1,0 +1,590 @@
+/*
+ * http: see http.h.
+ */
+#define _GNU_SOURCE
+#include <sys/types.h>
+#include <sys/socket.h>
+#include <netinet/in.h>
+#include <arpa/inet.h>
+
+#include <ctype.h>
+#include <string.h>
+#include <strings.h>
+
+#include "config.h"
+#include "http.h"
+#include "log.h"
+#include "problem.h"
+
+#include <openssl/rand.h>
+
+/* Where a request is in its life. */
+#define KW_ST_NEW	0
+#define KW_ST_SQL	1	/* a statement is being set up or awaited */
+#define KW_ST_DONE	2
+
+#define KW_DB_NAME	"db"
+
+struct openapi *kw_spec;
+
+static void		 kw_req_free(struct http_request *);
+static int		 kw_begin(struct kw_req *);
+static int		 kw_check_body(struct kw_req *);
+static int		 kw_check_auth(struct kw_req *);
+static int		 kw_sql_step(struct kw_req *);
+static int		 kw_work_step(struct kw_req *);
+static int		 kw_work_entry(struct kore_task *);
+static void		 kw_sql_reset(struct kw_req *);
+static int		 kw_finish(struct kw_req *, int);
+static void		 kw_request_id(struct kw_req *);
+static void		 kw_client_addr(struct kw_req *);
+static unsigned		 kw_method_bit(int);
+static const char	*kw_header_cb(void *, const char *);
+static void		 kw_common_headers(struct kw_req *);
+
+int
+kw_http_dispatch(struct http_request *req)
+{
+	struct kw_req	*r;
+
+	if (!http_state_exists(req)) {
+		r = http_state_create(req, sizeof(*r), kw_req_free);
+		r->req = req;
+		r->started = kore_time_ms();
+		kore_pgsql_init(&r->sql);
+		return kw_finish(r, kw_begin(r));
+	}
+	r = http_state_get(req);
+	if (r->working)
+		return kw_finish(r, kw_work_step(r));
+	return kw_finish(r, kw_sql_step(r));
+}
+
+int
+kw_offload(struct kw_req *r, kw_work_fn fn, void *arg, kw_work_cont cont)
+{
+	r->work.fn = fn;
+	r->work.arg = arg;
+	r->work.rc = -1;
+	r->work_cont = cont;
+	r->working = 1;
+	kore_task_create(&r->work.task, kw_work_entry);
+	kore_task_bind_request(&r->work.task, r->req);
+	kore_task_run(&r->work.task);
+	return KW_WAIT;
+}
+
+/* On the task thread. */
+static int
+kw_work_entry(struct kore_task *t)
+{
+	struct kw_work	*w = (struct kw_work *)t;
+
+	w->rc = w->fn(w->arg);
+	return KORE_RESULT_OK;
+}
+
+static int
+kw_work_step(struct kw_req *r)
+{
+	if (kore_task_state(&r->work.task) != KORE_TASK_STATE_FINISHED)
+		return KW_WAIT;
+	r->working = 0;
+	kore_task_destroy(&r->work.task);
+	return r->work_cont(r, r->work.rc);
+}
+
+/* Map a handler's answer to Kore's: retry while a statement is in flight. */
+static int
+kw_finish(struct kw_req *r, int rc)
+{
+	if (rc == KW_WAIT)
+		return KORE_RESULT_RETRY;
+	log_request(r->request_id, http_method_text(r->req->method),
+	    r->op != NULL ? r->op->operation_id : NULL, r->status,
+	    (double)(kore_time_ms() - r->started), NULL);
+	return KORE_RESULT_OK;
+}
+
+static void
+kw_req_free(struct http_request *req)
+{
+	struct kw_req	*r = http_state_get(req);
+
+	if (r == NULL)
+		return;
+	/* Kore may call this twice when a task outlives its client. */
+	kw_sql_reset(r);
+	json_decref(r->params);
+	json_decref(r->body);
+	r->params = r->body = NULL;
+	/* A task still running keeps using r->arg: the next call frees it. */
+	if (r->working && r->work.task.state != KORE_TASK_STATE_FINISHED)
+		return;
+	if (r->arg_free != NULL)
+		r->arg_free(r->arg);
+	r->arg = NULL;
+	r->arg_free = NULL;
+}
+
+static void
+kw_sql_reset(struct kw_req *r)
+{
+	int	i;
+
+	if (r->sql_bound) {
+		kore_pgsql_cleanup(&r->sql);
+		r->sql_bound = 0;
+	}
+	PQclear(r->result);
+	r->result = NULL;
+	r->failed = 0;
+	kore_pgsql_init(&r->sql);
+	for (i = 0; i < r->nparams; i++) {
+		kore_free(r->vals[i]);
+		r->vals[i] = NULL;
+	}
+	r->nparams = 0;
+}
+
+/* The checks every request needs, in order, then the operation's handler. */
+static int
+kw_begin(struct kw_req *r)
+{
+	struct jsonschema_errors	 errs;
+	struct openapi_match		 m;
+	json_t				*p;
+	char				 allow[96];
+	int				 rc;
+
+	kw_request_id(r);
+	kw_client_addr(r);
+	memset(&m, 0, sizeof(m));
+
+	rc = openapi_match(kw_spec, kw_method_bit(r->req->method),
+	    r->req->path, &r->op, &m);
+	if (rc == OPENAPI_MATCH_NO_PATH) {
+		openapi_match_cleanup(&m);
+		return kw_reply_problem(r, 404, "No such resource.");
+	}
+	if (rc == OPENAPI_MATCH_NO_METHOD) {
+		openapi_allow_string(m.allow, allow, sizeof(allow));
+		openapi_match_cleanup(&m);
+		http_response_header(r->req, "allow", allow);
+		return kw_reply_problem(r, 405,
+		    "This resource does not support that method.");
+	}
+
+	if (r->op->auth_required && kw_check_auth(r) == -1) {
+		openapi_match_cleanup(&m);
+		return KW_DONE;
+	}
+
+	jsonschema_errors_init(&errs);
+	if (openapi_check_params(kw_spec, r->op, &m, r->req->query_string,
+	    kw_header_cb, r, &r->params, &errs) == -1) {
+		openapi_match_cleanup(&m);
+		p = problem_new(400, NULL, "A parameter is missing or not valid.");
+		problem_add_errors(p, "parameter", &errs);
+		jsonschema_errors_cleanup(&errs);
+		return kw_reply_json(r, 400, p);
+	}
+	openapi_match_cleanup(&m);
+	jsonschema_errors_cleanup(&errs);
+
+	if (kw_check_body(r) == -1)
+		return KW_DONE;
+
+	return ((kw_handler)r->op->handler)(r);
+}
+
+/*
+ * The bearer token must be present and well formed before anything costs a
+ * database round trip; whether it is valid is decided in the statement.
+ */
+static int
+kw_check_auth(struct kw_req *r)
+{
+	const char	*h, *tok;
+
+	if (!http_request_header(r->req, "authorization", &h) ||
+	    strncasecmp(h, "Bearer ", 7) != 0) {
+		http_response_header(r->req, "www-authenticate", "Bearer");
+		kw_reply_problem(r, 401, "This operation needs a bearer token.");
+		return -1;
+	}
+	for (tok = h + 7; *tok == ' '; tok++)
+		;
+	if (!token_well_formed(tok)) {
+		http_response_header(r->req, "www-authenticate",
+		    "Bearer error=\"invalid_token\"");
+		kw_reply_problem(r, 401, "The bearer token is not valid.");
+		return -1;
+	}
+	token_hash_hex(tok, strlen(tok), r->token_hash);
+	return 0;
+}
+
+static int
+kw_check_body(struct kw_req *r)
+{
+	struct jsonschema_errors	 errs;
+	struct http_request		*req = r->req;
+	json_error_t			 jerr;
+	const char			*ct;
+	char				 detail[160];
+	json_t				*p;
+	size_t				 n, len;
+
+	/* Kore sets content_length only for requests that carry a body. */
+	len = req->http_body != NULL ? req->content_length : 0;
+	if (len > (size_t)config.body_max_bytes) {
+		snprintf(detail, sizeof(detail), "The body is larger than the "
+		    "limit of %d bytes.", config.body_max_bytes);
+		kw_reply_problem(r, 413, detail);
+		return -1;
+	}
+	if (r->op->body_schema == NULL) {
+		if (len > 0) {
+			kw_reply_problem(r, 415, "This operation takes no body.");
+			return -1;
+		}
+		return 0;
+	}
+	if (len == 0 || req->http_body == NULL) {
+		if (!r->op->body_required)
+			return 0;
+		kw_reply_problem(r, 400, "This operation needs a JSON body.");
+		return -1;
+	}
+	if (!http_request_header(req, "content-type", &ct)) {
+		kw_reply_problem(r, 415, "The body must be application/json.");
+		return -1;
+	}
+	n = strcspn(ct, "; \t");
+	if (n != strlen("application/json") ||
+	    strncasecmp(ct, "application/json", n) != 0 ||
+	    (ct[n] != '\0' && strcasestr(ct + n, "charset") != NULL &&
+	    strcasestr(ct + n, "utf-8") == NULL)) {
+		kw_reply_problem(r, 415, "The body must be application/json "
+		    "in UTF-8.");
+		return -1;
+	}
+	/* Kore leaves the body's read offset at 0: read it from its buffer. */
+	r->body = json_loadb((const char *)req->http_body->data, len,
+	    JSON_REJECT_DUPLICATES, &jerr);
+	if (r->body == NULL) {
+		snprintf(detail, sizeof(detail), "The body is not valid JSON "
+		    "(line %d, column %d).", jerr.line, jerr.column);
+		kw_reply_problem(r, 400, detail);
+		return -1;
+	}
+	jsonschema_errors_init(&errs);
+	if (jsonschema_validate(openapi_document(kw_spec), r->op->body_schema,
+	    r->body, "", &errs) == -1) {
+		p = problem_new(400, NULL, "The body does not match the "
+		    "operation's schema.");
+		problem_add_errors(p, "body", &errs);
+		jsonschema_errors_cleanup(&errs);
+		kw_reply_json(r, 400, p);
+		return -1;
+	}
+	jsonschema_errors_cleanup(&errs);
+	return 0;
+}
+
+int
+kw_call(struct kw_req *r, const char *fn, int auth, kw_cont cont, int nargs,
+    const char **args)
+{
+	int	i, total = nargs + (auth ? 3 : 0);
+
+	kw_sql_reset(r);
+	if (db_statement(r->stmt, sizeof(r->stmt), fn, total) == -1) {
+		log_msg(LOG_LVL_ERROR, "http", r->request_id,
+		    "cannot build the statement for %s", fn);
+		return kw_reply_problem(r, 500, NULL);
+	}
+	if (auth) {
+		r->vals[r->nparams++] = kore_strdup(r->token_hash);
+		r->vals[r->nparams++] = kore_strdup(r->request_id);
+		r->vals[r->nparams++] = kore_strdup(r->addr);
+	}
+	for (i = 0; i < nargs; i++)
+		r->vals[r->nparams++] = args[i] != NULL ? kore_strdup(args[i]) : NULL;
+	r->cont = cont;
+	r->sql_state = KW_ST_NEW;
+	kore_pgsql_bind_request(&r->sql, r->req);
+	r->sql_bound = 1;
+	return kw_sql_step(r);
+}
+
+/*
+ * Drive the statement: get a connection (or queue for one), send, and wait
+ * for the result with the request asleep. Returns KW_WAIT until the
+ * continuation or an error reply has run.
+ */
+static int
+kw_sql_step(struct kw_req *r)
+{
+	struct db_error	 e;
+	PGresult	*res;
+	int		 rc, failed;
+
+	for (;;) {
+		if (r->sql_state == KW_ST_NEW) {
+			if (!kore_pgsql_setup(&r->sql, KW_DB_NAME,
+			    KORE_PGSQL_ASYNC)) {
+				if (r->sql.state == KORE_PGSQL_STATE_INIT)
+					return KW_WAIT;	/* queued for a connection */
+				log_msg(LOG_LVL_WARN, "db", r->request_id,
+				    "no database connection");
+				kw_sql_reset(r);
+				return kw_reply_problem(r, 503,
+				    "The database is unavailable.");
+			}
+			if (!kore_pgsql_query_param_fields(&r->sql, r->stmt, 0,
+			    r->nparams, (const char **)r->vals, NULL, NULL)) {
+				db_error_from(NULL, &e);
+				kw_sql_reset(r);
+				return kw_reply_db_error(r, &e);
+			}
+			r->sql_state = KW_ST_SQL;
+			continue;
+		}
+
+		switch (r->sql.state) {
+		case KORE_PGSQL_STATE_WAIT:
+			return KW_WAIT;
+		case KORE_PGSQL_STATE_RESULT:
+		case KORE_PGSQL_STATE_ERROR:
+			if (r->sql.conn == NULL) {
+				/* The connection itself failed. */
+				kw_sql_reset(r);
+				db_error_from(NULL, &e);
+				return kw_reply_db_error(r, &e);
+			}
+			/*
+			 * Keep the statement's one result (or error) and read on
+			 * to the end, so the connection goes back to the pool
+			 * idle: releasing it mid-result would cancel and drain it
+			 * with blocking calls.
+			 */
+			if (r->result == NULL) {
+				r->result = r->sql.result;
+				r->failed = r->sql.state == KORE_PGSQL_STATE_ERROR;
+			} else {
+				PQclear(r->sql.result);
+			}
+			r->sql.result = NULL;
+			kore_pgsql_continue(&r->sql);
+			continue;
+		case KORE_PGSQL_STATE_DONE:
+			kore_pgsql_continue(&r->sql);	/* releases the connection */
+			continue;
+		case KORE_PGSQL_STATE_COMPLETE:
+			res = r->result;
+			failed = r->failed;
+			r->result = NULL;
+			kw_sql_reset(r);
+			if (failed) {
+				db_error_from(res, &e);
+				PQclear(res);
+				if (e.status >= 500) {
+					log_msg(LOG_LVL_ERROR, "db", r->request_id,
+					    "statement failed, sqlstate %s",
+					    e.sqlstate);
+				}
+				return kw_reply_db_error(r, &e);
+			}
+			rc = r->cont(r, res);
+			PQclear(res);
+			return rc;
+		default:
+			fatal("unexpected pgsql state %d", r->sql.state);
+		}
+	}
+}
+
+json_t *
+kw_result_json(PGresult *res, char *etag, size_t etaglen)
+{
+	json_error_t	 jerr;
+
+	if (res == NULL || PQntuples(res) < 1 || PQnfields(res) < 1)
+		return NULL;
+	if (etag != NULL) {
+		etag[0] = '\0';
+		if (PQnfields(res) > 1 && !PQgetisnull(res, 0, 1))
+			snprintf(etag, etaglen, "%s", PQgetvalue(res, 0, 1));
+	}
+	if (PQgetisnull(res, 0, 0))
+		return NULL;
+	return json_loadb(PQgetvalue(res, 0, 0),
+	    (size_t)PQgetlength(res, 0, 0), JSON_DECODE_ANY, &jerr);
+}
+
+static void
+kw_common_headers(struct kw_req *r)
+{
+	http_response_header(r->req, "x-request-id", r->request_id);
+	http_response_header(r->req, "cache-control", "no-store");
+	http_response_header(r->req, "x-content-type-options", "nosniff");
+}
+
+int
+kw_reply_json(struct kw_req *r, int status, json_t *body)
+{
+	char		*s;
+	const char	*ct;
+
+	ct = status >= 400 && json_object_get(body, "status") != NULL ?
+	    "application/problem+json" : "application/json";
+	if ((s = json_dumps(body, JSON_COMPACT | JSON_ENCODE_ANY)) == NULL)
+		fatal("json_dumps failed");
+	json_decref(body);
+	kw_common_headers(r);
+	http_response_header(r->req, "content-type", ct);
+	http_response(r->req, status, s, strlen(s));
+	free(s);
+	r->status = status;
+	return KW_DONE;
+}
+
+int
+kw_reply_raw(struct kw_req *r, int status, const char *content_type,
+    const void *data, size_t len)
+{
+	kw_common_headers(r);
+	http_response_header(r->req, "content-type", content_type);
+	http_response(r->req, status, data, len);
+	r->status = status;
+	return KW_DONE;
+}
+
+int
+kw_reply_empty(struct kw_req *r, int status)
+{
+	kw_common_headers(r);
+	http_response(r->req, status, NULL, 0);
+	r->status = status;
+	return KW_DONE;
+}
+
+int
+kw_reply_problem(struct kw_req *r, int status, const char *detail)
+{
+	return kw_reply_json(r, status, problem_new(status, NULL, detail));
+}
+
+int
+kw_reply_db_error(struct kw_req *r, const struct db_error *e)
+{
+	if (r->error_status != 0)
+		return kw_reply_problem(r, r->error_status, e->status >= 500 ?
+		    "The database is not ready." : e->detail);
+	if (e->status == 401)
+		http_response_header(r->req, "www-authenticate",
+		    "Bearer error=\"invalid_token\"");
+	return kw_reply_problem(r, e->status, e->detail);
+}
+
+const char *
+kw_path(struct kw_req *r, const char *name)
+{
+	return json_string_value(json_object_get(
+	    json_object_get(r->params, "path"), name));
+}
+
+json_t *
+kw_query(struct kw_req *r, const char *name)
+{
+	return json_object_get(json_object_get(r->params, "query"), name);
+}
+
+const char *
+kw_header(struct kw_req *r, const char *name)
+{
+	return kw_header_cb(r, name);
+}
+
+static const char *
+kw_header_cb(void *ctx, const char *name)
+{
+	struct kw_req	*r = ctx;
+	const char	*v;
+	char		 lower[128];
+	size_t		 i;
+
+	/* Kore stores header names as sent; its lookup is case-insensitive. */
+	for (i = 0; name[i] != '\0' && i < sizeof(lower) - 1; i++)
+		lower[i] = (char)tolower((unsigned char)name[i]);
+	lower[i] = '\0';
+	if (!http_request_header(r->req, lower, &v))
+		return NULL;
+	return v;
+}
+
+/* Echo a client's request id when it is safe to, otherwise make one. */
+static void
+kw_request_id(struct kw_req *r)
+{
+	const char	*h, *p;
+	unsigned char	 rnd[16];
+	size_t		 i;
+
+	if (http_request_header(r->req, "x-request-id", &h)) {
+		for (p = h; *p != '\0' && p - h < 64; p++) {
+			if (!isalnum((unsigned char)*p) && *p != '-' &&
+			    *p != '_' && *p != '.' && *p != ':')
+				break;
+		}
+		if (*p == '\0' && p != h) {
+			snprintf(r->request_id, sizeof(r->request_id), "%s", h);
+			return;
+		}
+	}
+	if (RAND_bytes(rnd, sizeof(rnd)) != 1)
+		fatal("RAND_bytes failed");
+	for (i = 0; i < sizeof(rnd); i++)
+		snprintf(r->request_id + i * 2, 3, "%02x", rnd[i]);
+}
+
+static void
+kw_client_addr(struct kw_req *r)
+{
+	struct connection	*c = r->req->owner;
+
+	r->addr[0] = '\0';
+	if (c->family == AF_INET)
+		inet_ntop(AF_INET, &c->addr.ipv4.sin_addr, r->addr,
+		    sizeof(r->addr));
+	else if (c->family == AF_INET6)
+		inet_ntop(AF_INET6, &c->addr.ipv6.sin6_addr, r->addr,
+		    sizeof(r->addr));
+	else
+		snprintf(r->addr, sizeof(r->addr), "local");
+}
+
+static unsigned
+kw_method_bit(int method)
+{
+	switch (method) {
+	case HTTP_METHOD_GET:
+		return OPENAPI_GET;
+	case HTTP_METHOD_POST:
+		return OPENAPI_POST;
+	case HTTP_METHOD_PUT:
+		return OPENAPI_PUT;
+	case HTTP_METHOD_PATCH:
+		return OPENAPI_PATCH;
+	case HTTP_METHOD_DELETE:
+		return OPENAPI_DELETE;
+	case HTTP_METHOD_HEAD:
+		return OPENAPI_HEAD;
+	case HTTP_METHOD_OPTIONS:
+		return OPENAPI_OPTIONS;
+	default:
+		return 0;
+	}
+}

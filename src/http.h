@@ -1,0 +1,128 @@
+/*
+ * http: keywork's HTTP layer on Kore.
+ *
+ * One Kore route takes every request. kw_http_dispatch routes it by
+ * openapi.yaml, and before any handler runs checks what every request needs:
+ * body size, content type, JSON syntax, the body's schema, path, query and
+ * header parameters, and the shape of the bearer token. Then it calls the
+ * operation's handler. A handler either replies, or starts one statement
+ * with kw_call and names the continuation that receives its result; the
+ * request sleeps meanwhile, so a worker never waits on the database.
+ */
+#ifndef KEYWORK_HTTP_H
+#define KEYWORK_HTTP_H
+
+#include <kore/kore.h>
+#include <kore/http.h>
+#include <kore/pgsql.h>
+#include <kore/tasks.h>
+
+#include <jansson.h>
+
+#include "db.h"
+#include "openapi.h"
+#include "token.h"
+
+/* What handlers and continuations return. */
+#define KW_DONE	0	/* a response has been set */
+#define KW_WAIT	1	/* a statement is in flight */
+
+struct kw_req;
+
+typedef int (*kw_handler)(struct kw_req *);
+/* Receives the statement's successful result (borrowed, freed after). */
+typedef int (*kw_cont)(struct kw_req *, PGresult *);
+
+/*
+ * CPU-heavy work (password hashing) run on one of Kore's task threads so
+ * that the worker's event loop goes on serving. It must not touch Kore,
+ * Jansson values shared with the request, or the request itself.
+ */
+typedef int (*kw_work_fn)(void *arg);
+/* Resumes the request with the work's return value. */
+typedef int (*kw_work_cont)(struct kw_req *, int rc);
+
+struct kw_work {
+	struct kore_task	 task;	/* first: the thread is handed &task */
+	kw_work_fn		 fn;
+	void			*arg;
+	int			 rc;
+};
+
+struct kw_req {
+	struct http_request	*req;
+	struct openapi_op	*op;
+	json_t			*params;	/* owned: {path, query, header} */
+	json_t			*body;		/* owned: the JSON body or NULL */
+	char			 request_id[72];
+	char			 addr[64];
+	char			 token_hash[TOKEN_HASH_LEN + 1];
+
+	/* The statement in flight. */
+	struct kore_pgsql	 sql;
+	int			 sql_bound;
+	int			 sql_state;
+	char			 stmt[256];
+	int			 nparams;
+	char			*vals[DB_MAX_PARAMS];	/* owned copies */
+	kw_cont			 cont;
+	PGresult		*result;	/* kept until the statement ends */
+	int			 failed;
+
+	/* Work on a task thread. */
+	struct kw_work		 work;
+	int			 working;
+	kw_work_cont		 work_cont;
+
+	/* Handler scratch space, freed with the request. */
+	void			*arg;
+	void			(*arg_free)(void *);
+
+	int			 status;
+	int			 error_status;	/* non-zero: every database error answers this */
+	u_int64_t		 started;
+};
+
+/* The Kore route handler for every path (see the generated Kore config). */
+int	kw_http_dispatch(struct http_request *);
+
+/*
+ * Start "SELECT * FROM api.<fn>(...)". With auth, the first three arguments
+ * are the caller's token hash, the request id and the client address, and
+ * nargs more follow from args (NULL elements are SQL NULL). Copies the
+ * arguments. Returns KW_WAIT, or KW_DONE after replying 500 itself.
+ */
+int	kw_call(struct kw_req *, const char *fn, int auth, kw_cont cont,
+	    int nargs, const char **args);
+
+/*
+ * Run fn(arg) on a task thread; the request sleeps until it is done, then
+ * cont runs with fn's return value. arg must stay valid until then (keep it
+ * in r->arg). Returns KW_WAIT.
+ */
+int	kw_offload(struct kw_req *, kw_work_fn fn, void *arg, kw_work_cont cont);
+
+/* Replies. Each returns KW_DONE. body is stolen (decref'd). */
+int	kw_reply_json(struct kw_req *, int status, json_t *body);
+int	kw_reply_empty(struct kw_req *, int status);
+int	kw_reply_raw(struct kw_req *, int status, const char *content_type,
+	    const void *data, size_t len);
+int	kw_reply_problem(struct kw_req *, int status, const char *detail);
+int	kw_reply_db_error(struct kw_req *, const struct db_error *);
+
+/* Typed views of validated parameters; NULL when absent. */
+const char	*kw_path(struct kw_req *, const char *name);
+json_t		*kw_query(struct kw_req *, const char *name);	/* borrowed */
+const char	*kw_header(struct kw_req *, const char *name);	/* raw request header */
+
+/*
+ * The statement's single jsonb column 0 of row 0 parsed (owned), or NULL
+ * for SQL NULL / no row. Column 1, if present and not NULL, is an ETag,
+ * copied into etag (at least 64 bytes) when etag is non-NULL.
+ */
+json_t	*kw_result_json(PGresult *, char *etag, size_t etaglen);
+
+/* The server's loaded spec (set at start-up). */
+extern struct openapi *kw_spec;
+
+#endif
