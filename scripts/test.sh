@@ -90,7 +90,7 @@ if ! wait "$kore_pid"; then
 	echo "server did not stop cleanly on SIGTERM"; tail -n 20 "$tmp/server.log"; exit 1
 fi
 kore_pid=""
-if grep -E "SIGSYS|seccomp|AddressSanitizer|runtime error" "$tmp/server.log"; then
-	echo "the server log shows a sandbox or sanitizer report"; exit 1
+if grep -E " gone$|sandbox violation|AddressSanitizer|runtime error|LeakSanitizer" "$tmp/server.log"; then
+	echo "the server log shows a crashed worker, a sandbox violation or a sanitizer report"; exit 1
 fi
 echo "== all tests passed"
