@@ -11,8 +11,9 @@ BUILD    ?= build
 PG_CFLAGS = -I/usr/include/postgresql
 KORE_CFLAGS = -DKORE_USE_PGSQL -DKORE_USE_TASKS
 WARN     = -Wall -Wextra -Werror -Wmissing-prototypes -Wshadow -Wno-unused-parameter
+# CFLAGS is the caller's (optimisation, sanitizers); KW_CFLAGS is always on.
 CFLAGS  ?= -O2 -g
-CFLAGS  += -std=gnu11 -fPIC $(WARN) $(PG_CFLAGS) $(KORE_CFLAGS) -Isrc \
+KW_CFLAGS = -std=gnu11 -fPIC $(WARN) $(PG_CFLAGS) $(KORE_CFLAGS) -Isrc \
            $(shell pkg-config --cflags jansson yaml-0.1 libpcre2-8 2>/dev/null)
 LIBS     = -ljansson -lyaml -lpcre2-8 -lcrypto -largon2 -lpq
 SAN_FLAGS = -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
@@ -36,26 +37,28 @@ ITEST       = $(BUILD)/tests/integration
 
 all: $(BUILD)/keywork.so $(BUILD)/keywork-admin $(UNIT_TESTS) $(ITEST)
 
+# Installs missing Debian packages (as root) or says how; SKIP_DEPS=1 skips
+# the check (container builds, where the Dockerfile installs them).
 deps:
-	@scripts/deps.sh
+	@[ -n "$(SKIP_DEPS)" ] || scripts/deps.sh
 
 $(BUILD)/obj/%.o: src/%.c $(wildcard src/*.h) | deps
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) -c $< -o $@
+	$(CC) $(CFLAGS) $(KW_CFLAGS) -c $< -o $@
 
 $(BUILD)/keywork.so: $(CORE_OBJS) $(MODULE_OBJS)
-	$(CC) $(CFLAGS) -shared -o $@ $^ $(LIBS)
+	$(CC) $(CFLAGS) $(KW_CFLAGS) -shared -o $@ $^ $(LIBS)
 
 $(BUILD)/keywork-admin: $(CORE_OBJS) $(ADMIN_OBJS)
-	$(CC) $(CFLAGS) -o $@ $^ $(LIBS)
+	$(CC) $(CFLAGS) $(KW_CFLAGS) -o $@ $^ $(LIBS)
 
 $(BUILD)/tests/%: tests/unit/%.c $(CORE_OBJS)
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) -o $@ $< $(CORE_OBJS) $(LIBS) -lcriterion
+	$(CC) $(CFLAGS) $(KW_CFLAGS) -o $@ $< $(CORE_OBJS) $(LIBS) -lcriterion
 
 $(ITEST): $(wildcard tests/integration/*.c) $(wildcard tests/integration/*.h) $(CORE_OBJS)
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) -Itests/integration -o $@ $(wildcard tests/integration/*.c) $(CORE_OBJS) $(LIBS) -lcriterion -lcurl
+	$(CC) $(CFLAGS) $(KW_CFLAGS) -Itests/integration -o $@ $(wildcard tests/integration/*.c) $(CORE_OBJS) $(LIBS) -lcriterion -lcurl
 
 run: all
 	@scripts/run.sh

@@ -13,6 +13,7 @@
 
 #include <kore/kore.h>
 #include <kore/hooks.h>
+#include <kore/http.h>
 #include <kore/pgsql.h>
 #include <kore/seccomp.h>
 
@@ -22,6 +23,7 @@
 #include "log.h"
 
 int	kw_init(int);
+int	kw_bench_bare(struct http_request *);
 
 /*
  * System calls the worker needs beyond Kore's own list: glibc 2.36 stats
@@ -71,5 +73,21 @@ kw_init(int state)
 		kore_log(LOG_ERR, "cannot register the database");
 		return KORE_RESULT_ERROR;
 	}
+	return KORE_RESULT_OK;
+}
+
+/*
+ * The benchmark's reference: a bare Kore route with no routing by the spec,
+ * no validation and no database. Only `make bench` routes to it (its own
+ * Kore configuration adds the route); the service's configuration never
+ * does.
+ */
+int
+kw_bench_bare(struct http_request *req)
+{
+	static const char	body[] = "{\"status\":\"ok\"}";
+
+	http_response_header(req, "content-type", "application/json");
+	http_response(req, 200, body, sizeof(body) - 1);
 	return KORE_RESULT_OK;
 }

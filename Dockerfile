@@ -1,0 +1,34 @@
+# keywork: one image for the API (Kore module), its admin command and,
+# later, the scheduled worker. Build stage compiles; the runtime stage has
+# only what runs, as a non-root user.
+
+FROM debian:12 AS build
+RUN apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends \
+	gcc make pkg-config kore libjansson-dev libyaml-dev libpcre2-dev \
+	libargon2-dev libpq-dev libssl-dev ca-certificates \
+	&& rm -rf /var/lib/apt/lists/*
+WORKDIR /src
+COPY Makefile ./
+COPY src ./src
+# The image needs the programs only; tests run with `make test`.
+RUN make SKIP_DEPS=1 build/keywork.so build/keywork-admin
+
+FROM debian:12-slim
+RUN apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends \
+	kore libjansson4 libyaml-0-2 libpcre2-8-0 libargon2-1 libpq5 libssl3 curl \
+	&& rm -rf /var/lib/apt/lists/* \
+	&& useradd --system --home /srv/keywork --shell /usr/sbin/nologin keywork
+WORKDIR /srv/keywork
+COPY --from=build /src/build/keywork.so /src/build/keywork-admin ./build/
+COPY openapi.yaml ./
+COPY conf ./conf
+COPY sql ./sql
+COPY docker/entrypoint.sh /usr/local/bin/keywork-entrypoint
+RUN mkdir -p var && chown keywork:keywork var
+USER keywork
+ENV KEYWORK_LISTEN=0.0.0.0 KEYWORK_PID_FILE=/srv/keywork/var/kore.pid
+EXPOSE 8888
+HEALTHCHECK --interval=10s --timeout=3s --retries=3 \
+	CMD curl -fsS http://127.0.0.1:8888/healthz || exit 1
+ENTRYPOINT ["keywork-entrypoint"]
+CMD ["serve"]
