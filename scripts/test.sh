@@ -57,6 +57,9 @@ for f in tests/sql/*.sql; do
 	psql -X -q -v ON_ERROR_STOP=1 "$DATABASE_URL" -f "$f"
 done
 
+echo "== start-up and migrations"
+BUILD=$BUILD tests/startup.sh "$tmp"
+
 echo "== server"
 api_port=$(free_port 28888)
 export KEYWORK_PORT=$api_port KEYWORK_WORKERS=1 KEYWORK_MODULE_PATH="$BUILD/keywork.so" KEYWORK_PID_FILE="$tmp/kore.pid"

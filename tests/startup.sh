@@ -1,0 +1,110 @@
+#!/bin/sh
+# Start-up and migration behaviour, against real processes. Run by
+# scripts/test.sh with the test cluster's DATABASE_URL and
+# KEYWORK_DATABASE_URL exported, BUILD set, and a scratch folder in $1.
+#
+#   - the server refuses to start when an operation has no handler, or a
+#     handler has no operation, and says which;
+#   - /readyz answers 503 (and /healthz 200) when the database is down;
+#   - migrations: a second run applies nothing; an edited applied migration
+#     is refused; a failing migration is rolled back and not recorded.
+set -eu
+tmp=${1:?scratch folder}
+BUILD=${BUILD:-build}
+fails=0
+pass() { echo "ok - $1"; }
+fail() { echo "FAILED - $1"; fails=$((fails + 1)); }
+
+free_port() {
+	p=$1
+	while ss -Htln "sport = :$p" 2>/dev/null | grep -q .; do p=$((p + 1)); done
+	echo "$p"
+}
+
+# start_server LOG [ENV=VALUE...]: render a config and start kore in the
+# background with the extra environment; sets pid.
+start_server() {
+	log=$1; shift
+	env "$@" KEYWORK_PID_FILE="$tmp/startup-$$.pid" \
+		"$BUILD/keywork-admin" kore-conf >"$tmp/startup.conf"
+	env "$@" kore -c "$tmp/startup.conf" -f -n -r >"$log" 2>&1 &
+	pid=$!
+}
+
+# 1. An operation without a handler.
+sed 's/^  \/healthz:$/  \/extra:\n    get:\n      operationId: notImplementedAnywhere\n      responses:\n        "200": {description: x}\n  \/healthz:/' \
+	openapi.yaml >"$tmp/spec-extra.yaml"
+port=$(free_port 29000)
+start_server "$tmp/extra.log" KEYWORK_PORT="$port" \
+	KEYWORK_SPEC_PATH="$tmp/spec-extra.yaml" KEYWORK_MODULE_PATH="$BUILD/keywork.so"
+if wait "$pid"; then
+	fail "server started with an operation that has no handler"
+elif grep -q "notImplementedAnywhere.*has no handler" "$tmp/extra.log"; then
+	pass "refuses to start: operation without a handler, named"
+else
+	fail "refused, but without naming the operation"; cat "$tmp/extra.log"
+fi
+
+# 2. A handler without an operation (getReady's operation removed).
+awk '/^  \/readyz:$/ {skip = 1; next} skip && /^  \// {skip = 0} !skip' \
+	openapi.yaml >"$tmp/spec-missing.yaml"
+start_server "$tmp/missing.log" KEYWORK_PORT="$port" \
+	KEYWORK_SPEC_PATH="$tmp/spec-missing.yaml" KEYWORK_MODULE_PATH="$BUILD/keywork.so"
+if wait "$pid"; then
+	fail "server started with a handler that has no operation"
+elif grep -q "getReady has no operation" "$tmp/missing.log"; then
+	pass "refuses to start: handler without an operation, named"
+else
+	fail "refused, but without naming the handler"; cat "$tmp/missing.log"
+fi
+
+# 3. Readiness follows the database.
+start_server "$tmp/down.log" KEYWORK_PORT="$port" KEYWORK_WORKERS=1 \
+	KEYWORK_MODULE_PATH="$BUILD/keywork.so" \
+	KEYWORK_DATABASE_URL="host=127.0.0.1 port=1 dbname=keywork user=nobody connect_timeout=2"
+i=0
+until curl -fsS "http://127.0.0.1:$port/healthz" >/dev/null 2>&1 || [ "$i" -gt 100 ]; do
+	i=$((i + 1)); sleep 0.1
+done
+h=$(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$port/healthz")
+r=$(curl -s -o "$tmp/ready.json" -w '%{http_code} %{content_type}' "http://127.0.0.1:$port/readyz")
+if [ "$h" = 200 ] && [ "$r" = "503 application/problem+json" ]; then
+	pass "database down: /healthz 200, /readyz 503 problem+json"
+else
+	fail "database down: /healthz $h, /readyz $r"
+fi
+kill -TERM "$pid"; wait "$pid" || fail "server with no database did not stop cleanly"
+
+# 4. Migrations.
+if ! out=$("$BUILD/keywork-admin" migrate 2>&1); then
+	fail "migrations: a second run failed: $out"
+elif [ -z "$out" ]; then
+	pass "migrations: a second run applies nothing"
+else
+	fail "migrations: a second run applied: $out"
+fi
+mkdir -p "$tmp/mig"
+cp sql/migrations/*.sql "$tmp/mig/"
+echo "-- edited" >>"$tmp/mig/0001_spine.sql"
+if KEYWORK_SQL_DIR="$tmp/mig" "$BUILD/keywork-admin" migrate >"$tmp/mig.out" 2>&1; then
+	fail "an edited, applied migration was accepted"
+elif grep -q "0001_spine.sql was changed after it was applied" "$tmp/mig.out"; then
+	pass "migrations: an edited applied migration is refused"
+else
+	fail "edited migration refused without saying why"; cat "$tmp/mig.out"
+fi
+cp sql/migrations/0001_spine.sql "$tmp/mig/"
+printf 'CREATE TABLE kw.half_done (x int);\nSELECT 1/0;\n' >"$tmp/mig/9999_broken.sql"
+if KEYWORK_SQL_DIR="$tmp/mig" "$BUILD/keywork-admin" migrate >"$tmp/mig.out" 2>&1; then
+	fail "a failing migration reported success"
+else
+	n=$(psql -X -At "$DATABASE_URL" -c "SELECT count(*) FROM keywork_migrations WHERE version = '9999_broken.sql'")
+	t=$(psql -X -At "$DATABASE_URL" -c "SELECT to_regclass('kw.half_done') IS NULL")
+	if [ "$n" = 0 ] && [ "$t" = t ]; then
+		pass "migrations: a failing migration is rolled back and not recorded"
+	else
+		fail "failing migration left traces (recorded: $n, table gone: $t)"
+	fi
+fi
+
+[ "$fails" -eq 0 ] || { echo "$fails start-up test(s) failed"; exit 1; }
