@@ -2,6 +2,7 @@
  * db: see db.h.
  */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "db.h"
@@ -13,6 +14,7 @@ struct db_map {
 };
 
 static void	db_set(struct db_error *, int, const char *, const char *);
+static void	db_append(char **, size_t *, size_t *, const char *, const char *);
 
 /* First match wins: exact codes before their class. */
 static const struct db_map db_maps[] = {
@@ -99,4 +101,65 @@ db_error_from(const PGresult *res, struct db_error *e)
 		}
 	}
 	db_set(e, 500, state, "The service failed to complete the request.");
+}
+
+/* Append key='value' (quotes and backslashes escaped) to a growing string. */
+static void
+db_append(char **buf, size_t *len, size_t *cap, const char *key,
+    const char *value)
+{
+	size_t		need = strlen(key) + 2 * strlen(value) + 6;
+	const char	*p;
+
+	if (*len + need >= *cap) {
+		*cap = (*len + need) * 2;
+		if ((*buf = realloc(*buf, *cap)) == NULL)
+			abort();
+	}
+	*len += (size_t)sprintf(*buf + *len, "%s%s='", *len > 0 ? " " : "", key);
+	for (p = value; *p != '\0'; p++) {
+		if (*p == '\'' || *p == '\\')
+			(*buf)[(*len)++] = '\\';
+		(*buf)[(*len)++] = *p;
+	}
+	(*buf)[(*len)++] = '\'';
+	(*buf)[*len] = '\0';
+}
+
+char *
+db_conninfo(const char *conninfo, int statement_timeout_ms, char *err,
+    size_t errlen)
+{
+	PQconninfoOption	*opts, *o;
+	char			*msg = NULL, *buf = NULL;
+	char			 extra[512];
+	size_t			 len = 0, cap = 0;
+	int			 have_options = 0;
+
+	if ((opts = PQconninfoParse(conninfo, &msg)) == NULL) {
+		snprintf(err, errlen, "database_url does not parse: %s",
+		    msg != NULL ? msg : "out of memory");
+		PQfreemem(msg);
+		return NULL;
+	}
+	for (o = opts; o->keyword != NULL; o++) {
+		if (o->val == NULL || strcmp(o->keyword, "options") == 0)
+			continue;
+		db_append(&buf, &len, &cap, o->keyword, o->val);
+	}
+	for (o = opts; o->keyword != NULL; o++) {
+		if (o->val != NULL && strcmp(o->keyword, "options") == 0) {
+			snprintf(extra, sizeof(extra), "%s -c statement_timeout=%d",
+			    o->val, statement_timeout_ms);
+			have_options = 1;
+		}
+	}
+	if (!have_options)
+		snprintf(extra, sizeof(extra), "-c statement_timeout=%d",
+		    statement_timeout_ms);
+	db_append(&buf, &len, &cap, "options", extra);
+	if (strstr(conninfo, "application_name") == NULL)
+		db_append(&buf, &len, &cap, "application_name", "keywork");
+	PQconninfoFree(opts);
+	return buf;
 }

@@ -37,4 +37,13 @@ int	db_statement(char *buf, size_t len, const char *fn, int nparams)
  */
 void	db_error_from(const PGresult *res, struct db_error *e);
 
+/*
+ * The API's connection string: conninfo (key=value or URI form) with the
+ * statement timeout and application name added as connection options, so
+ * every session starts with them. Returns a malloc'd string, or NULL with a
+ * reason in err when conninfo does not parse.
+ */
+char	*db_conninfo(const char *conninfo, int statement_timeout_ms,
+	    char *err, size_t errlen);
+
 #endif

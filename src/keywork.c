@@ -23,6 +23,9 @@
 #include "log.h"
 
 int	kw_init(int);
+
+/* The API role's connection string with keywork's session options. */
+static char	*db_conninfo_api;
 int	kw_bench_bare(struct http_request *);
 
 /*
@@ -32,6 +35,8 @@ int	kw_bench_bare(struct http_request *);
  * where the kernel has it: answering ENOSYS makes glibc fall back to clone,
  * which Kore's list allows. A new thread registers its rseq area (glibc
  * treats a refusal as fatal once the main thread has one) and asks gettid.
+ * Under AddressSanitizer (make test-asan) a new thread also reads its CPU
+ * affinity; refused, the task thread is killed and its request never ends.
  */
 KORE_SECCOMP_FILTER("keywork",
 	KORE_SYSCALL_ALLOW(newfstatat),
@@ -40,6 +45,7 @@ KORE_SECCOMP_FILTER("keywork",
 	KORE_SYSCALL_ALLOW(rseq),
 	KORE_SYSCALL_ALLOW(gettid),
 	KORE_SYSCALL_ALLOW(set_robust_list),
+	KORE_SYSCALL_ALLOW(sched_getaffinity),
 	KORE_SYSCALL_DENY(clone3, ENOSYS)
 );
 
@@ -55,6 +61,9 @@ kore_parent_configure(int argc, char **argv)
 		fatal("%s", err);
 	log_set_level(config.log_level);
 
+	if ((db_conninfo_api = db_conninfo(config.database_url,
+	    config.statement_timeout_ms, err, sizeof(err))) == NULL)
+		fatal("%s", err);
 	if ((kw_spec = openapi_load(config.spec_path, err, sizeof(err))) == NULL)
 		fatal("%s", err);
 	if (handlers_bind(kw_spec, stderr) == -1)
@@ -69,7 +78,7 @@ kw_init(int state)
 {
 	if (state != KORE_MODULE_LOAD)
 		return KORE_RESULT_OK;
-	if (!kore_pgsql_register("db", config.database_url)) {
+	if (!kore_pgsql_register("db", db_conninfo_api)) {
 		kore_log(LOG_ERR, "cannot register the database");
 		return KORE_RESULT_ERROR;
 	}
