@@ -30,6 +30,7 @@ trap cleanup EXIT INT TERM
 if [ -n "${ASAN:-}" ]; then
 	# Kore itself is not instrumented: load the sanitizer runtime first.
 	LD_PRELOAD_ASAN=$(gcc -print-file-name=libasan.so)
+	export LD_PRELOAD_ASAN
 	export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=0:abort_on_error=1}
 	export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
 fi
@@ -65,11 +66,10 @@ api_port=$(free_port 28888)
 export KEYWORK_PORT=$api_port KEYWORK_WORKERS=1 KEYWORK_MODULE_PATH="$BUILD/keywork.so" KEYWORK_PID_FILE="$tmp/kore.pid"
 export KEYWORK_DATABASE_URL KEYWORK_LOG_LEVEL=info
 "$BUILD/keywork-admin" kore-conf >"$tmp/kore.conf"
-if [ -n "${ASAN:-}" ]; then
-	LD_PRELOAD=$LD_PRELOAD_ASAN kore -c "$tmp/kore.conf" -f -n -r >"$tmp/server.log" 2>&1 &
-else
+# Line-buffered, so Kore's own lines (a worker gone, a sandbox violation)
+# reach the log while the tests still run.
+env ${LD_PRELOAD_ASAN:+LD_PRELOAD=$LD_PRELOAD_ASAN} stdbuf -oL -eL \
 	kore -c "$tmp/kore.conf" -f -n -r >"$tmp/server.log" 2>&1 &
-fi
 kore_pid=$!
 i=0
 until curl -fsS "http://127.0.0.1:$api_port/healthz" >/dev/null 2>&1; do

@@ -232,7 +232,7 @@ kw_check_body(struct kw_req *r)
 	struct http_request		*req = r->req;
 	json_error_t			 jerr;
 	const char			*ct;
-	char				 detail[160];
+	char				 detail[320];
 	json_t				*p;
 	size_t				 n, len;
 
@@ -274,8 +274,10 @@ kw_check_body(struct kw_req *r)
 	r->body = json_loadb((const char *)req->http_body->data, len,
 	    JSON_REJECT_DUPLICATES, &jerr);
 	if (r->body == NULL) {
-		snprintf(detail, sizeof(detail), "The body is not valid JSON "
-		    "(line %d, column %d).", jerr.line, jerr.column);
+		/* jerr.text may quote the body: it goes back to its sender only. */
+		snprintf(detail, sizeof(detail), "The body is not a valid JSON "
+		    "object or array (line %d, column %d): %s.", jerr.line,
+		    jerr.column, jerr.text);
 		kw_reply_problem(r, 400, detail);
 		return -1;
 	}
