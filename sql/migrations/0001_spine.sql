@@ -199,6 +199,9 @@ CREATE POLICY users_update ON kw.users FOR UPDATE TO keywork_api
 
 CREATE POLICY api_clients_admin ON kw.api_clients FOR ALL TO keywork_api
 	USING (kw.has_role('admin')) WITH CHECK (kw.has_role('admin'));
+-- A partner system reads its own record (GET /v1/me).
+CREATE POLICY api_clients_self ON kw.api_clients FOR SELECT TO keywork_api
+	USING (id = kw.current_client_id());
 
 GRANT SELECT, INSERT ON kw.areas, kw.agencies TO keywork_api;
 -- The password hash is never readable by the API role.

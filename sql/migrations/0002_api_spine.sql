@@ -283,7 +283,10 @@ DECLARE
 BEGIN
 	PERFORM kw.authenticate(p_token, p_rid, p_addr);
 	PERFORM kw.require_role('admin');
-	SELECT * INTO u FROM kw.users_v WHERE id = p_id FOR UPDATE;
+	-- Lock the row in the table: FOR UPDATE through the view would need
+	-- UPDATE on the view, which the API role does not have.
+	PERFORM 1 FROM kw.users WHERE id = p_id FOR UPDATE;
+	SELECT * INTO u FROM kw.users_v WHERE id = p_id;
 	IF NOT FOUND THEN
 		PERFORM kw.raise('KW404', 'No such user.');
 	END IF;
@@ -300,10 +303,14 @@ BEGIN
 	    manager_id = CASE WHEN p_body ? 'manager_id'
 		THEN (p_body->>'manager_id')::uuid ELSE manager_id END,
 	    active = coalesce((p_body->>'active')::boolean, active),
-	    password_hash = coalesce(p_password_hash, password_hash),
 	    version = version + 1,
 	    updated_at = now()
 	WHERE id = p_id;
+	-- Written apart: coalesce() with the old value would read the hash,
+	-- which the API role may not.
+	IF p_password_hash IS NOT NULL THEN
+		UPDATE kw.users SET password_hash = p_password_hash WHERE id = p_id;
+	END IF;
 	-- Deactivating an account or changing its password ends its sign-ins.
 	IF (p_body->>'active')::boolean IS FALSE OR p_password_hash IS NOT NULL THEN
 		PERFORM kw.revoke_user_tokens(p_id);

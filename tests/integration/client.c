@@ -295,7 +295,7 @@ kwt_unique(void)
 	static char	buf[64];
 	static int	n;
 
-	snprintf(buf, sizeof(buf), "%ld%d%d", (long)time(NULL), (int)getpid(),
+	snprintf(buf, sizeof(buf), "%ld-%d-%d", (long)time(NULL), (int)getpid(),
 	    n++);
 	return buf;
 }
