@@ -16,6 +16,7 @@
 #include "config.h"
 #include "migrate.h"
 #include "token.h"
+#include "xmalloc.h"
 
 #define DEMO_PASSWORD "keywork-demo"
 
@@ -48,8 +49,7 @@ slurp(const char *path)
 	for (;;) {
 		if (len + 4096 + 1 > cap) {
 			cap = cap ? cap * 2 : 8192;
-			if ((buf = realloc(buf, cap)) == NULL)
-				abort();
+			buf = xrealloc(buf, cap);
 		}
 		if ((n = fread(buf + len, 1, 4096, f)) == 0)
 			break;

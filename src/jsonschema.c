@@ -25,6 +25,7 @@
 #include <pcre2.h>
 
 #include "jsonschema.h"
+#include "xmalloc.h"
 
 /* Instance nesting followed below the validated value. */
 #define JS_MAX_DEPTH		64
@@ -81,10 +82,6 @@ struct js_pattern {
 typedef int (*js_keyword_fn)(struct js_ctx *, const json_t *,
     const json_t *, const json_t *);
 
-static void	*xmalloc(size_t);
-static void	*xcalloc(size_t, size_t);
-static void	*xrealloc(void *, size_t);
-static char	*xstrdup(const char *);
 
 static void	 js_buf_add(struct js_buf *, const char *, size_t);
 static void	 js_buf_addstr(struct js_buf *, const char *);
@@ -415,47 +412,9 @@ jsonschema_format_ok(const char *format, const char *value)
 	return (1);
 }
 
-static void *
-xmalloc(size_t len)
-{
-	void	*p;
 
-	if ((p = malloc(len == 0 ? 1 : len)) == NULL)
-		abort();
-	return (p);
-}
 
-static void *
-xcalloc(size_t n, size_t len)
-{
-	void	*p;
 
-	if (n == 0 || len == 0)
-		n = len = 1;
-	if ((p = calloc(n, len)) == NULL)
-		abort();
-	return (p);
-}
-
-static void *
-xrealloc(void *ptr, size_t len)
-{
-	void	*p;
-
-	if ((p = realloc(ptr, len == 0 ? 1 : len)) == NULL)
-		abort();
-	return (p);
-}
-
-static char *
-xstrdup(const char *s)
-{
-	char	*p;
-
-	if ((p = strdup(s)) == NULL)
-		abort();
-	return (p);
-}
 
 static void
 js_buf_add(struct js_buf *b, const char *s, size_t len)

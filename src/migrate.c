@@ -8,6 +8,7 @@
 
 #include "migrate.h"
 #include "token.h"
+#include "xmalloc.h"
 
 static int	 migrate_exec(PGconn *, const char *, FILE *);
 static int	 migrate_cmp(const void *, const void *);
@@ -49,8 +50,7 @@ migrate_slurp(const char *path, size_t *len)
 		fclose(f);
 		return NULL;
 	}
-	if ((buf = malloc((size_t)n + 1)) == NULL)
-		abort();
+	buf = xmalloc((size_t)n + 1);
 	if (fread(buf, 1, (size_t)n, f) != (size_t)n) {
 		free(buf);
 		fclose(f);
@@ -144,11 +144,9 @@ migrate_run(PGconn *db, const char *dir, FILE *out)
 			continue;
 		if (n == cap) {
 			cap = cap ? cap * 2 : 16;
-			if ((names = realloc(names, cap * sizeof(*names))) == NULL)
-				abort();
+			names = xreallocarray(names, cap, sizeof(*names));
 		}
-		if ((names[n++] = strdup(e->d_name)) == NULL)
-			abort();
+		names[n++] = xstrdup(e->d_name);
 	}
 	closedir(d);
 	qsort(names, n, sizeof(*names), migrate_cmp);

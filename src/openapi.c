@@ -40,6 +40,7 @@
 #include <strings.h>
 
 #include "openapi.h"
+#include "xmalloc.h"
 #include "yamljson.h"
 
 /* Integers are parsed against LLONG_MIN..LLONG_MAX. */
@@ -112,9 +113,6 @@ static const struct {
 	{ "OPTIONS", OPENAPI_OPTIONS },
 };
 
-static void		*xmalloc(size_t);
-static void		*xcalloc(size_t, size_t);
-static void		*xrealloc(void *, size_t, size_t);
 static int		 oa_method_index(unsigned);
 static void		 oa_err(struct oa_load *, const char *, ...)
 			    __attribute__((format(printf, 2, 3)));
@@ -170,37 +168,8 @@ static void		 oa_query_piece(struct oa_check *,
 			    const struct openapi_op *, const char *, size_t,
 			    json_t *, unsigned char *);
 
-static void *
-xmalloc(size_t n)
-{
-	void	*p;
 
-	if ((p = malloc(n == 0 ? 1 : n)) == NULL)
-		abort();
-	return (p);
-}
 
-static void *
-xcalloc(size_t n, size_t size)
-{
-	void	*p;
-
-	if ((p = calloc(n == 0 ? 1 : n, size == 0 ? 1 : size)) == NULL)
-		abort();
-	return (p);
-}
-
-static void *
-xrealloc(void *old, size_t n, size_t size)
-{
-	void	*p;
-
-	if (size != 0 && n > ((size_t)-1) / size)
-		abort();
-	if ((p = realloc(old, n * size == 0 ? 1 : n * size)) == NULL)
-		abort();
-	return (p);
-}
 
 /* Index into oa_methods and oa_node.ops, or -1 unless exactly one bit. */
 static int
@@ -629,7 +598,7 @@ oa_load_op(struct oa_load *ld, const char *tmpl, unsigned method,
 
 	if (oa->nops == ld->cap) {
 		ld->cap = ld->cap == 0 ? 16 : ld->cap * 2;
-		oa->ops = xrealloc(oa->ops, ld->cap, sizeof(*oa->ops));
+		oa->ops = xreallocarray(oa->ops, ld->cap, sizeof(*oa->ops));
 	}
 	o = &oa->ops[oa->nops];
 	memset(o, 0, sizeof(*o));
@@ -1038,7 +1007,7 @@ oa_trie_insert(struct oa_load *ld, struct oa_op *o)
 		if ((kid = oa_node_kid(n, segs[i].s, segs[i].len, &pos)) ==
 		    NULL) {
 			kid = oa_node_new(segs[i].s, segs[i].len);
-			n->kids = xrealloc(n->kids, n->nkids + 1,
+			n->kids = xreallocarray(n->kids, n->nkids + 1,
 			    sizeof(*n->kids));
 			memmove(&n->kids[pos + 1], &n->kids[pos],
 			    (n->nkids - pos) * sizeof(*n->kids));

@@ -30,6 +30,7 @@
 
 #include <yaml.h>
 
+#include "xmalloc.h"
 #include "yamljson.h"
 
 /*
@@ -68,7 +69,6 @@ struct yj_ctx {
 	struct yj_frame	 stack[YJ_MAX_DEPTH];
 };
 
-static void	*xmalloc(size_t);
 static json_t	*yj_load(yaml_parser_t *, const char *, char *, size_t);
 static void	 yj_error(struct yj_ctx *, const yaml_mark_t *, const char *,
 		    ...) __attribute__((format(printf, 3, 4)));
@@ -84,15 +84,6 @@ static int	 yj_bool(const char *, size_t, int *);
 static int	 yj_int(const char *, size_t, json_int_t *);
 static int	 yj_float(const char *, size_t, double *);
 
-static void *
-xmalloc(size_t n)
-{
-	void	*p;
-
-	if ((p = malloc(n == 0 ? 1 : n)) == NULL)
-		abort();
-	return (p);
-}
 
 json_t *
 yamljson_load_file(const char *path, char *err, size_t errlen)

@@ -1,6 +1,7 @@
 /*
  * client: see client.h.
  */
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -307,4 +308,44 @@ kwt_str(struct resp *r, const char *member)
 
 	cr_assert_not_null(s, "response has no string %s: %s", member, r->raw);
 	return s;
+}
+
+char *
+kwt_json(const char *fmt, ...)
+{
+	json_error_t	 err;
+	json_t		*j;
+	va_list		 ap;
+	char		*s;
+
+	va_start(ap, fmt);
+	j = json_vpack_ex(&err, 0, fmt, ap);
+	va_end(ap);
+	cr_assert_not_null(j, "json_pack: %s", err.text);
+	s = json_dumps(j, JSON_COMPACT);
+	json_decref(j);
+	cr_assert_not_null(s);
+	return s;
+}
+
+void
+kwt_demo_ids(const char *tok, char *area, char *agency)
+{
+	struct resp	*r;
+	const char	*id;
+
+	r = kwt_request("GET", "/v1/areas", tok, NULL, NULL, NULL);
+	cr_assert_eq(r->status, 200, "%s", r->raw);
+	id = json_string_value(json_object_get(json_array_get(
+	    json_object_get(r->json, "items"), 0), "id"));
+	cr_assert_not_null(id, "no area: %s", r->raw);
+	snprintf(area, 37, "%s", id);
+	kwt_free(r);
+	r = kwt_request("GET", "/v1/agencies", tok, NULL, NULL, NULL);
+	cr_assert_eq(r->status, 200, "%s", r->raw);
+	id = json_string_value(json_object_get(json_array_get(
+	    json_object_get(r->json, "items"), 0), "id"));
+	cr_assert_not_null(id, "no agency: %s", r->raw);
+	snprintf(agency, 37, "%s", id);
+	kwt_free(r);
 }

@@ -64,4 +64,10 @@ const char	*kwt_unique(void);
 /* JSON field helpers: string member of the response body (asserting it is one). */
 const char	*kwt_str(struct resp *, const char *member);
 
+/* A JSON text built by json_pack's format (caller frees). */
+char		*kwt_json(const char *fmt, ...);
+
+/* The first area's and agency's ids (37 bytes each), as tok sees them. */
+void		 kwt_demo_ids(const char *tok, char *area, char *agency);
+
 #endif

@@ -28,7 +28,6 @@ struct ctx {
 	char	*area_id;
 };
 
-static char		*dumpf(const char *, ...);
 static struct resp	*send_json(const char *, const char *, const char *,
 			    const char *, const char *);
 static struct resp	*get(const char *, const char *);
@@ -44,23 +43,6 @@ static char		*etag_of(struct resp *);
 static int		 is_uuid(const char *);
 static struct resp	*create_area(const char *, const char *);
 
-static char *
-dumpf(const char *fmt, ...)
-{
-	json_error_t	 err;
-	json_t		*j;
-	va_list		 ap;
-	char		*s;
-
-	va_start(ap, fmt);
-	j = json_vpack_ex(&err, 0, fmt, ap);
-	va_end(ap);
-	cr_assert_not_null(j, "json_pack: %s", err.text);
-	s = json_dumps(j, JSON_COMPACT);
-	json_decref(j);
-	cr_assert_not_null(s);
-	return s;
-}
 
 /* method path with a JSON body and optional extra header (one line). */
 static struct resp *
@@ -199,7 +181,7 @@ create_area(const char *token, const char *name)
 	struct resp	*r;
 	char		*body;
 
-	body = dumpf("{s:s}", "name", name);
+	body = kwt_json("{s:s}", "name", name);
 	r = send_json("POST", "/v1/areas", token, body, NULL);
 	free(body);
 	return r;
@@ -240,7 +222,7 @@ Test(admin, agency_is_created_with_its_kind)
 
 	admin = kwt_login(ADMIN_EMAIL, KWT_DEMO_PASSWORD);
 	snprintf(name, sizeof(name), "Agency %s", kwt_unique());
-	body = dumpf("{s:s, s:s}", "name", name, "kind", "school");
+	body = kwt_json("{s:s, s:s}", "name", name, "kind", "school");
 	r = send_json("POST", "/v1/agencies", admin, body, NULL);
 	cr_assert_eq(r->status, 201, "%ld %s", r->status, r->raw);
 	cr_assert(is_uuid(kwt_str(r, "id")));
@@ -253,7 +235,7 @@ Test(admin, agency_is_created_with_its_kind)
 	kwt_free(r);
 	free(body);
 
-	body = dumpf("{s:s, s:s}", "name", name, "kind", "bakery");
+	body = kwt_json("{s:s, s:s}", "name", name, "kind", "bakery");
 	r = send_json("POST", "/v1/agencies", admin, body, NULL);
 	cr_assert_eq(r->status, 400, "unknown kind: %ld %s", r->status, r->raw);
 	kwt_free(r);
@@ -395,13 +377,13 @@ Test(admin, non_admins_are_refused_but_may_read_reference_data)
 	ctx_open(&c);
 	tok = kwt_login(KEYWORKER_EMAIL, KWT_DEMO_PASSWORD);
 
-	body = dumpf("{s:s}", "name", "Not allowed");
+	body = kwt_json("{s:s}", "name", "Not allowed");
 	r = send_json("POST", "/v1/areas", tok, body, NULL);
 	cr_assert_eq(r->status, 403, "POST /v1/areas: %ld %s", r->status,
 	    r->raw);
 	kwt_free(r);
 	free(body);
-	body = dumpf("{s:s, s:s}", "name", "Not allowed", "kind", "other");
+	body = kwt_json("{s:s, s:s}", "name", "Not allowed", "kind", "other");
 	r = send_json("POST", "/v1/agencies", tok, body, NULL);
 	cr_assert_eq(r->status, 403, "POST /v1/agencies: %ld %s", r->status,
 	    r->raw);
@@ -409,7 +391,7 @@ Test(admin, non_admins_are_refused_but_may_read_reference_data)
 	free(body);
 	snprintf(email, sizeof(email), "sneaky-%s@test.example.org",
 	    kwt_unique());
-	body = dumpf("{s:s, s:s, s:s, s:s, s:s, s:[s]}", "email", email,
+	body = kwt_json("{s:s, s:s, s:s, s:s, s:s, s:[s]}", "email", email,
 	    "name", "Sneaky", "password", USER_PASSWORD, "agency_id",
 	    c.agency_id, "area_id", c.area_id, "roles", "admin");
 	r = send_json("POST", "/v1/users", tok, body, NULL);

@@ -58,7 +58,6 @@ static double	 now_ms(void);
 static void	 sleep_ms(double);
 static int	 serialize(void);
 static int	 conn_max(void);
-static void	 ids(const char *, char *, char *);
 static char	*create_user(const char *, const char *, const char *,
 		    char *, size_t);
 static size_t	 on_body(char *, size_t, size_t, void *);
@@ -143,28 +142,6 @@ conn_max(void)
 	return n;
 }
 
-/* The first area's and agency's ids. */
-static void
-ids(const char *tok, char *area, char *agency)
-{
-	struct resp	*r;
-	const char	*id;
-
-	r = kwt_request("GET", "/v1/areas", tok, NULL, NULL, NULL);
-	cr_assert_eq(r->status, 200, "%s", r->raw);
-	id = json_string_value(json_object_get(json_array_get(
-	    json_object_get(r->json, "items"), 0), "id"));
-	cr_assert_not_null(id, "%s", r->raw);
-	snprintf(area, 37, "%s", id);
-	kwt_free(r);
-	r = kwt_request("GET", "/v1/agencies", tok, NULL, NULL, NULL);
-	cr_assert_eq(r->status, 200, "%s", r->raw);
-	id = json_string_value(json_object_get(json_array_get(
-	    json_object_get(r->json, "items"), 0), "id"));
-	cr_assert_not_null(id, "%s", r->raw);
-	snprintf(agency, 37, "%s", id);
-	kwt_free(r);
-}
 
 /* A fresh account of our own; its id (caller frees) and ETag as read. */
 static char *
@@ -403,7 +380,7 @@ Test(async, slow_query_does_not_stall_the_worker, .timeout = 60)
 
 	fd = serialize();
 	tok = kwt_login("admin@example.org", KWT_DEMO_PASSWORD);
-	ids(tok, area, agency);
+	kwt_demo_ids(tok, area, agency);
 	id = create_user(tok, area, agency, etag, sizeof(etag));
 
 	db = lock_users(&id, 1);
@@ -466,7 +443,7 @@ Test(async, slow_queries_beyond_the_pool_queue_without_stalling,
 	cr_assert_lt(pool, NSLOW, "pgsql_conn_max %d: %d requests cannot "
 	    "exceed the pool", pool, NSLOW);
 	tok = kwt_login("admin@example.org", KWT_DEMO_PASSWORD);
-	ids(tok, area, agency);
+	kwt_demo_ids(tok, area, agency);
 	for (i = 0; i < NSLOW; i++)
 		user_ids[i] = create_user(tok, area, agency, etag[i],
 		    sizeof(etag[i]));

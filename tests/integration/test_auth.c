@@ -23,7 +23,6 @@
 #define USER_PASSWORD	"correct-horse-battery-staple"
 #define WRONG_PASSWORD	"not-the-password-at-all"
 
-static char		*dumpf(const char *, ...);
 static struct resp	*login_from(const char *, const char *, const char *);
 static struct resp	*refresh(const char *);
 static struct resp	*get_me(const char *);
@@ -33,24 +32,6 @@ static int		 retry_after(struct resp *);
 static PGconn		*owner_db(void);
 static long		 db_count(PGconn *, const char *, const char *);
 
-/* A JSON text built by json_pack (caller frees). */
-static char *
-dumpf(const char *fmt, ...)
-{
-	json_error_t	 err;
-	json_t		*j;
-	va_list		 ap;
-	char		*s;
-
-	va_start(ap, fmt);
-	j = json_vpack_ex(&err, 0, fmt, ap);
-	va_end(ap);
-	cr_assert_not_null(j, "json_pack: %s", err.text);
-	s = json_dumps(j, JSON_COMPACT);
-	json_decref(j);
-	cr_assert_not_null(s);
-	return s;
-}
 
 /* One sign-in attempt from source (NULL: the default, 127.0.0.1). */
 static struct resp *
@@ -59,7 +40,7 @@ login_from(const char *source, const char *email, const char *password)
 	struct resp	*r;
 	char		*body;
 
-	body = dumpf("{s:s, s:s}", "email", email, "password", password);
+	body = kwt_json("{s:s, s:s}", "email", email, "password", password);
 	r = kwt_request_from(source, "POST", "/v1/auth/login", NULL, NULL,
 	    body, NULL);
 	free(body);
@@ -72,7 +53,7 @@ refresh(const char *refresh_token)
 	struct resp	*r;
 	char		*body;
 
-	body = dumpf("{s:s}", "refresh_token", refresh_token);
+	body = kwt_json("{s:s}", "refresh_token", refresh_token);
 	r = kwt_request("POST", "/v1/auth/refresh", NULL, NULL, body, NULL);
 	free(body);
 	return r;
@@ -108,7 +89,7 @@ new_user(const char *admin, char *email, size_t emaillen)
 	me = get_me(admin);
 	cr_assert_eq(me->status, 200, "%s", me->raw);
 	snprintf(email, emaillen, "auth-%s@test.example.org", kwt_unique());
-	body = dumpf("{s:s, s:s, s:s, s:s, s:s, s:[s]}", "email", email,
+	body = kwt_json("{s:s, s:s, s:s, s:s, s:s, s:[s]}", "email", email,
 	    "name", "Auth Test User", "password", USER_PASSWORD,
 	    "agency_id", kwt_str(me, "agency_id"),
 	    "area_id", kwt_str(me, "area_id"), "roles", "practitioner");
@@ -496,7 +477,7 @@ Test(auth, api_key_is_shown_once_bound_to_an_agency_and_revocable)
 	cr_assert_eq(me->status, 200);
 	agency = kwt_str(me, "agency_id");
 
-	body = dumpf("{s:s, s:s}", "name", "Partner system", "agency_id",
+	body = kwt_json("{s:s, s:s}", "name", "Partner system", "agency_id",
 	    agency);
 	r = kwt_request("POST", "/v1/api-clients", admin, NULL, body, NULL);
 	free(body);
@@ -520,7 +501,7 @@ Test(auth, api_key_is_shown_once_bound_to_an_agency_and_revocable)
 	kwt_free(r);
 
 	/* A partner system is not an admin. */
-	body = dumpf("{s:s}", "name", "Partner area");
+	body = kwt_json("{s:s}", "name", "Partner area");
 	r = kwt_request("POST", "/v1/areas", key, NULL, body, NULL);
 	cr_assert_eq(r->status, 403, "%ld %s", r->status, r->raw);
 	kwt_free(r);
@@ -558,7 +539,7 @@ Test(auth, only_admins_manage_api_keys)
 	user = kwt_login("keyworker@example.org", KWT_DEMO_PASSWORD);
 	me = get_me(user);
 	cr_assert_eq(me->status, 200);
-	body = dumpf("{s:s, s:s}", "name", "Sneaky", "agency_id",
+	body = kwt_json("{s:s, s:s}", "name", "Sneaky", "agency_id",
 	    kwt_str(me, "agency_id"));
 	r = kwt_request("POST", "/v1/api-clients", user, NULL, body, NULL);
 	cr_assert_eq(r->status, 403, "%ld %s", r->status, r->raw);
@@ -566,7 +547,7 @@ Test(auth, only_admins_manage_api_keys)
 	free(body);
 
 	/* An admin's key for some agency, which the practitioner cannot revoke. */
-	body = dumpf("{s:s, s:s}", "name", "Partner", "agency_id",
+	body = kwt_json("{s:s, s:s}", "name", "Partner", "agency_id",
 	    kwt_str(me, "agency_id"));
 	r = kwt_request("POST", "/v1/api-clients", admin, NULL, body, NULL);
 	cr_assert_eq(r->status, 201, "%ld %s", r->status, r->raw);
@@ -578,7 +559,7 @@ Test(auth, only_admins_manage_api_keys)
 	free(body);
 
 	/* An agency that does not exist. */
-	body = dumpf("{s:s, s:s}", "name", "Nowhere", "agency_id",
+	body = kwt_json("{s:s, s:s}", "name", "Nowhere", "agency_id",
 	    "00000000-0000-4000-8000-000000000000");
 	r = kwt_request("POST", "/v1/api-clients", admin, NULL, body, NULL);
 	cr_assert_eq(r->status, 422, "%ld %s", r->status, r->raw);
@@ -606,7 +587,7 @@ Test(auth, tokens_and_keys_are_stored_only_as_hashes)
 	admin = kwt_login(ADMIN_EMAIL, KWT_DEMO_PASSWORD);
 	me = get_me(admin);
 	cr_assert_eq(me->status, 200);
-	body = dumpf("{s:s, s:s}", "name", "Hash check", "agency_id",
+	body = kwt_json("{s:s, s:s}", "name", "Hash check", "agency_id",
 	    kwt_str(me, "agency_id"));
 	r = kwt_request("POST", "/v1/api-clients", admin, NULL, body, NULL);
 	cr_assert_eq(r->status, 201, "%ld %s", r->status, r->raw);

@@ -47,7 +47,6 @@ static const char *find_error(struct resp *, const char *, const char *);
 static void	 assert_error(struct resp *, long, const char *, const char *);
 static char	*repeat(const char *, size_t);
 static char	*path_join(const char *, const char *);
-static void	 first_ids(const char *, char *, char *);
 static void	 raw_exchange(const void *, size_t, struct raw *);
 static void	 raw_free(struct raw *);
 static const char *raw_header(struct raw *, const char *);
@@ -138,28 +137,6 @@ path_join(const char *a, const char *b)
 	return out;
 }
 
-/* The first area's and the first agency's ids (the demo data has some). */
-static void
-first_ids(const char *tok, char *area, char *agency)
-{
-	struct resp	*r;
-	const char	*id;
-
-	r = kwt_request("GET", "/v1/areas", tok, NULL, NULL, NULL);
-	cr_assert_eq(r->status, 200, "%s", r->raw);
-	id = json_string_value(json_object_get(json_array_get(
-	    json_object_get(r->json, "items"), 0), "id"));
-	cr_assert_not_null(id, "no area: %s", r->raw);
-	snprintf(area, 37, "%s", id);
-	kwt_free(r);
-	r = kwt_request("GET", "/v1/agencies", tok, NULL, NULL, NULL);
-	cr_assert_eq(r->status, 200, "%s", r->raw);
-	id = json_string_value(json_object_get(json_array_get(
-	    json_object_get(r->json, "items"), 0), "id"));
-	cr_assert_not_null(id, "no agency: %s", r->raw);
-	snprintf(agency, 37, "%s", id);
-	kwt_free(r);
-}
 
 /*
  * Send bytes no HTTP library would (a NUL in the body, a request line
@@ -442,7 +419,7 @@ Test(errors, user_body_faults_are_named)
 	struct resp	*r;
 	size_t		 i;
 
-	first_ids(tok, area, agency);
+	kwt_demo_ids(tok, area, agency);
 	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
 		base = json_pack("{s:s, s:s, s:s, s:s, s:s, s:[s]}",
 		    "email", "", "name", "Error Case", "password",
