@@ -63,7 +63,7 @@ BUILD=$BUILD tests/startup.sh "$tmp"
 
 echo "== server"
 api_port=$(free_port 28888)
-export KEYWORK_PORT=$api_port KEYWORK_WORKERS=1 KEYWORK_MODULE_PATH="$BUILD/keywork.so" KEYWORK_PID_FILE="$tmp/kore.pid"
+export KEYWORK_PORT=$api_port KEYWORK_WORKERS=1 KEYWORK_DB_CONNECTIONS=4 KEYWORK_MODULE_PATH="$BUILD/keywork.so" KEYWORK_PID_FILE="$tmp/kore.pid"
 export KEYWORK_DATABASE_URL KEYWORK_LOG_LEVEL=info
 "$BUILD/keywork-admin" kore-conf >"$tmp/kore.conf"
 # Line-buffered, so Kore's own lines (a worker gone, a sandbox violation)

@@ -107,7 +107,7 @@ static const struct config_setting config_settings[] = {
 	{ "database_url", CONFIG_STRING, "dbname=keywork user=keywork_api",
 	    1, 4096, S(database_url), 0, NULL,
 	    "libpq connection string (conninfo or URL) of the API role" },
-	{ "db_connections", CONFIG_INT, "4", 1, 256, S(db_connections), 0,
+	{ "db_connections", CONFIG_INT, "8", 1, 256, S(db_connections), 0,
 	    NULL,
 	    "PostgreSQL connections per worker" },
 	{ "db_queue_limit", CONFIG_INT, "1000", 1, 100000, S(db_queue_limit),

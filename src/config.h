@@ -33,7 +33,7 @@ struct config {
 
 	/* Database */
 	char	*database_url;		  /* libpq conninfo of the API role */
-	int	 db_connections;	  /* per worker, 4 */
+	int	 db_connections;	  /* per worker, 8 */
 	int	 db_queue_limit;	  /* requests waiting for a connection, 1000 */
 	int	 statement_timeout_ms;	  /* 10000 */
 

@@ -110,7 +110,7 @@ Test(config, defaults)
 	cr_expect_str_eq(c.module_path, "build/keywork.so");
 	cr_expect_str_eq(c.spec_path, "openapi.yaml");
 	cr_expect_str_eq(c.database_url, "dbname=keywork user=keywork_api");
-	cr_expect_eq(c.db_connections, 4);
+	cr_expect_eq(c.db_connections, 8);
 	cr_expect_eq(c.db_queue_limit, 1000);
 	cr_expect_eq(c.statement_timeout_ms, 10000);
 	cr_expect_eq(c.access_token_ttl, 900);
@@ -150,7 +150,7 @@ Test(config, good_file)
 	cr_expect_eq(c.request_limit, 2000);
 	cr_expect_str_eq(c.database_url,
 	    "host=db.example port=5432 dbname=kw user=api password=s3cret");
-	cr_expect_eq(c.db_connections, 8);
+	cr_expect_eq(c.db_connections, 6);
 	cr_expect_eq(c.db_queue_limit, 500);
 	cr_expect_eq(c.statement_timeout_ms, 5000);
 	cr_expect_eq(c.access_token_ttl, 600);
@@ -498,7 +498,7 @@ Test(config, kore_configuration)
 		"\nhttp_body_max 4259840\n",
 		"\nhttp_request_limit 2000\n",
 		"\nhttp_server_version keywork\n",
-		"\npgsql_conn_max 8\n",
+		"\npgsql_conn_max 6\n",
 		"\npgsql_queue_limit 500\n",
 		"\nseccomp_tracing yes\n",
 		("\ndomain * {\n\tattach keywork\n\troute ^/.*$ "
