@@ -60,20 +60,20 @@ $(ITEST): $(wildcard tests/integration/*.c) $(wildcard tests/integration/*.h) $(
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) $(KW_CFLAGS) -Itests/integration -o $@ $(wildcard tests/integration/*.c) $(CORE_OBJS) $(LIBS) -lcriterion -lcurl
 
-run: all
+run: deps all
 	@scripts/run.sh
 
 test-unit: $(UNIT_TESTS)
 	@set -e; for t in $(UNIT_TESTS); do echo "== $$t"; $$t --jobs 2 -q || exit 1; done
 
-test: all
+test: deps all
 	@scripts/test.sh
 
 test-asan:
 	$(MAKE) BUILD=build-asan CFLAGS="-O1 -g $(SAN_FLAGS)" all
 	@BUILD=build-asan ASAN=1 scripts/test.sh
 
-bench: all
+bench: deps all
 	@scripts/bench.sh
 
 fmt:

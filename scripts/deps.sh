@@ -6,7 +6,8 @@ set -eu
 
 PKGS="gcc make pkg-config curl kore libjansson-dev libyaml-dev libpcre2-dev
 libcriterion-dev libargon2-dev libpq-dev libssl-dev libcurl4-openssl-dev
-postgresql-15 postgresql-client-15 json-schema-test-suite wrk"
+postgresql-15 postgresql-client-15 json-schema-test-suite wrk openssl iproute2
+coreutils util-linux"
 
 missing=""
 for p in $PKGS; do
