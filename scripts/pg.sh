@@ -56,7 +56,11 @@ CONF
 		sed -i "s/^port = .*/port = $port/" "$data/postgresql.conf"
 	fi
 	if ! as_pg "$PGBIN/pg_ctl" -D "$data" status >/dev/null 2>&1; then
-		as_pg "$PGBIN/pg_ctl" -D "$data" -l "$data/server.log" -w -t 60 start >/dev/null
+		if ! as_pg "$PGBIN/pg_ctl" -D "$data" -l "$data/server.log" -w -t 60 start >/dev/null; then
+			echo "pg.sh: PostgreSQL did not start; its log says:" >&2
+			tail -n 20 "$data/server.log" >&2
+			exit 1
+		fi
 	fi
 	. "$dir/secrets"
 	sock=$(cd "$dir/run" && pwd)
