@@ -5,6 +5,7 @@
 #   make test       build and run every test against a throwaway PostgreSQL
 #   make test-asan  the same under AddressSanitizer and UndefinedBehaviorSanitizer
 #   make bench      wrk against GET /me and a bare route; prints the ratio
+#   make fuzz       each libFuzzer target for FUZZ_SECONDS (default 60)
 
 CC       ?= cc
 BUILD    ?= build
@@ -33,7 +34,7 @@ ADMIN_OBJS  = $(ADMIN_SRCS:src/%.c=$(BUILD)/obj/%.o)
 UNIT_TESTS  = $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(wildcard tests/unit/test_*.c))
 ITEST       = $(BUILD)/tests/integration
 
-.PHONY: all deps run test test-unit test-integration test-sql test-asan bench clean fmt
+.PHONY: all deps run test test-unit test-integration test-sql test-asan bench fuzz clean fmt
 
 all: $(BUILD)/keywork.so $(BUILD)/keywork-admin $(UNIT_TESTS) $(ITEST)
 
@@ -75,6 +76,27 @@ test-asan:
 
 bench: deps all
 	@scripts/bench.sh
+
+# libFuzzer targets (clang), one per parser: each runs FUZZ_SECONDS from the
+# seed corpus in tests/fuzz/corpus/<name>; new inputs go to build-fuzz/.
+FUZZ_SECONDS ?= 60
+FUZZ_TARGETS = jsonschema yaml router config
+FUZZ_CFLAGS = -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined \
+              -std=gnu11 -Isrc $(PG_CFLAGS)
+
+fuzz:
+	@scripts/deps.sh fuzz
+	@mkdir -p build-fuzz
+	@set -e; for t in $(FUZZ_TARGETS); do \
+		clang $(FUZZ_CFLAGS) -o build-fuzz/fuzz_$$t tests/fuzz/fuzz_$$t.c \
+		    $(CORE_SRCS) $(LIBS); \
+		mkdir -p build-fuzz/corpus/$$t; \
+		echo "== fuzz_$$t ($(FUZZ_SECONDS) s)"; \
+		build-fuzz/fuzz_$$t -max_total_time=$(FUZZ_SECONDS) -max_len=65536 \
+		    -print_final_stats=1 build-fuzz/corpus/$$t tests/fuzz/corpus/$$t \
+		    2>build-fuzz/fuzz_$$t.log || { tail -n 40 build-fuzz/fuzz_$$t.log; exit 1; }; \
+		grep -E "stat::number_of_executed_units|Done" build-fuzz/fuzz_$$t.log | tail -n 2; \
+	done
 
 fmt:
 	clang-format -i src/*.c src/*.h tests/unit/*.c tests/integration/*.c tests/integration/*.h

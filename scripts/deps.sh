@@ -1,5 +1,6 @@
 #!/bin/sh
-# Install the Debian packages keywork needs to build, run and test.
+# Install the Debian packages keywork needs to build, run and test
+# (scripts/deps.sh fuzz: and to fuzz).
 # As root: installs what is missing with apt-get. Otherwise: prints the one
 # command that installs them, and fails.
 set -eu
@@ -8,6 +9,9 @@ PKGS="gcc make pkg-config curl kore libjansson-dev libyaml-dev libpcre2-dev
 libcriterion-dev libargon2-dev libpq-dev libssl-dev libcurl4-openssl-dev
 postgresql-15 postgresql-client-15 json-schema-test-suite wrk openssl iproute2
 coreutils util-linux"
+
+# make fuzz needs clang's libFuzzer runtime as well.
+[ "${1:-}" = fuzz ] && PKGS="$PKGS clang libclang-rt-14-dev"
 
 missing=""
 for p in $PKGS; do
