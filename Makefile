@@ -34,7 +34,7 @@ ADMIN_OBJS  = $(ADMIN_SRCS:src/%.c=$(BUILD)/obj/%.o)
 UNIT_TESTS  = $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(wildcard tests/unit/test_*.c))
 ITEST       = $(BUILD)/tests/integration
 
-.PHONY: all deps run test test-unit test-integration test-sql test-asan bench fuzz clean fmt
+.PHONY: all deps run test test-unit test-asan bench fuzz clean fmt
 
 all: $(BUILD)/keywork.so $(BUILD)/keywork-admin $(UNIT_TESTS) $(ITEST)
 

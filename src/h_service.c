@@ -6,8 +6,6 @@
 
 #include "handlers.h"
 
-static int	ready_cont(struct kw_req *, PGresult *);
-
 /* The spec as JSON, rendered once per worker on first use. */
 static char	*spec_json;
 static size_t	 spec_json_len;
@@ -22,13 +20,7 @@ int
 h_get_ready(struct kw_req *r)
 {
 	r->error_status = 503;
-	return kw_call(r, "ready", 0, ready_cont, 0, NULL);
-}
-
-static int
-ready_cont(struct kw_req *r, PGresult *res)
-{
-	return handlers_ok(r, res);
+	return kw_call(r, "ready", 0, handlers_ok, 0, NULL);
 }
 
 int

@@ -18,10 +18,9 @@
 
 #include <openssl/rand.h>
 
-/* Where a request is in its life. */
+/* Where a statement is: not yet sent, or sent and awaited. */
 #define KW_ST_NEW	0
-#define KW_ST_SQL	1	/* a statement is being set up or awaited */
-#define KW_ST_DONE	2
+#define KW_ST_SQL	1
 
 #define KW_DB_NAME	"db"
 
