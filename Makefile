@@ -24,7 +24,8 @@ CORE_SRCS = src/jsonschema.c src/openapi.c src/yamljson.c src/config.c src/curso
             src/token.c src/problem.c src/log.c
 # The Kore application module.
 MODULE_SRCS = src/keywork.c src/http.c src/handlers.c \
-              src/h_auth.c src/h_admin.c src/h_service.c
+              src/h_auth.c src/h_admin.c src/h_service.c \
+              src/h_episodes.c src/h_team.c src/h_notes.c
 ADMIN_SRCS = src/admin.c src/migrate.c
 
 CORE_OBJS   = $(CORE_SRCS:src/%.c=$(BUILD)/obj/%.o)

@@ -38,6 +38,7 @@ static void
 db_set(struct db_error *e, int status, const char *state, const char *detail)
 {
 	e->status = status;
+	e->extra[0] = '\0';
 	snprintf(e->sqlstate, sizeof(e->sqlstate), "%s", state);
 	snprintf(e->detail, sizeof(e->detail), "%s", detail);
 }
@@ -92,6 +93,9 @@ db_error_from(const PGresult *res, struct db_error *e)
 		    (state[4] - '0');
 		msg = PQresultErrorField(res, PG_DIAG_MESSAGE_PRIMARY);
 		db_set(e, status, state, msg != NULL ? msg : "");
+		msg = PQresultErrorField(res, PG_DIAG_MESSAGE_DETAIL);
+		if (msg != NULL && msg[0] == '{' && strlen(msg) < sizeof(e->extra))
+			memcpy(e->extra, msg, strlen(msg) + 1);
 		return;
 	}
 	for (m = db_maps; m->prefix != NULL; m++) {

@@ -19,6 +19,12 @@ struct db_error {
 	int	status;		/* HTTP status to answer */
 	char	detail[256];	/* safe to show the caller */
 	char	sqlstate[6];
+	/*
+	 * For errors the SQL raised on purpose (KWnnn): its DETAIL when that
+	 * is a JSON object, whose members the problem body carries (e.g.
+	 * {"rule": ...}); else empty.
+	 */
+	char	extra[512];
 };
 
 /*

@@ -9,12 +9,10 @@
 #include <strings.h>
 
 #include "config.h"
-#include "cursor.h"
 #include "handlers.h"
 
 static const char *const no_password[] = { "password", NULL };
 
-static int	list_page(struct kw_req *, const char *);
 static int	create_plain(struct kw_req *, const char *);
 static int	hash_password(struct kw_req *, kw_work_cont);
 static int	password_hash_work(void *);
@@ -23,20 +21,6 @@ static const char *hashed_password(struct kw_req *);
 static int	create_user_hashed(struct kw_req *, int);
 static int	update_user_hashed(struct kw_req *, int);
 static int	api_client_created(struct kw_req *, PGresult *);
-
-static int
-list_page(struct kw_req *r, const char *fn)
-{
-	char		 limit[24], at[CURSOR_MAX], id[CURSOR_MAX];
-	const char	*args[3];
-
-	if (handlers_page_args(r, limit, sizeof(limit), at, id) == -1)
-		return KW_DONE;
-	args[0] = limit;
-	args[1] = at[0] != '\0' ? at : NULL;
-	args[2] = id[0] != '\0' ? id : NULL;
-	return kw_call(r, fn, 1, handlers_page, 3, args);
-}
 
 static int
 create_plain(struct kw_req *r, const char *fn)
@@ -114,7 +98,7 @@ hashed_password(struct kw_req *r)
 int
 h_list_areas(struct kw_req *r)
 {
-	return list_page(r, "list_areas");
+	return handlers_list(r, "list_areas", handlers_page, NULL, 0, NULL, 0);
 }
 
 int
@@ -126,7 +110,7 @@ h_create_area(struct kw_req *r)
 int
 h_list_agencies(struct kw_req *r)
 {
-	return list_page(r, "list_agencies");
+	return handlers_list(r, "list_agencies", handlers_page, NULL, 0, NULL, 0);
 }
 
 int
@@ -138,7 +122,7 @@ h_create_agency(struct kw_req *r)
 int
 h_list_users(struct kw_req *r)
 {
-	return list_page(r, "list_users");
+	return handlers_list(r, "list_users", handlers_page, NULL, 0, NULL, 0);
 }
 
 int

@@ -26,6 +26,24 @@ const struct handler_entry handlers_table[] = {
 	{ "updateUser", h_update_user },
 	{ "createApiClient", h_create_api_client },
 	{ "revokeApiClient", h_revoke_api_client },
+	{ "listEpisodes", h_list_episodes },
+	{ "createEpisode", h_create_episode },
+	{ "getEpisode", h_get_episode },
+	{ "updateEpisode", h_update_episode },
+	{ "listMembers", h_list_members },
+	{ "createMember", h_create_member },
+	{ "updateMember", h_update_member },
+	{ "listTeam", h_list_team },
+	{ "addTeamMember", h_add_team_member },
+	{ "updateTeamMember", h_update_team_member },
+	{ "removeTeamMember", h_remove_team_member },
+	{ "requestAccess", h_request_access },
+	{ "listAccessRequests", h_list_access_requests },
+	{ "approveAccessRequest", h_approve_access_request },
+	{ "declineAccessRequest", h_decline_access_request },
+	{ "listNotes", h_list_notes },
+	{ "createNote", h_create_note },
+	{ "getNote", h_get_note },
 	{ NULL, NULL },
 };
 
@@ -80,17 +98,80 @@ handlers_page_args(struct kw_req *r, char *limit, size_t limitlen, char *at,
 }
 
 static int	handlers_reply(struct kw_req *, PGresult *, int, int);
+static int	handlers_page_keyed(struct kw_req *, PGresult *, const char *);
+
+int
+handlers_call(struct kw_req *r, const char *fn, kw_cont cont,
+    const char *const *path, int npath, const char *const *extra, int nextra)
+{
+	const char	*args[DB_MAX_PARAMS];
+	int		 i, n = 0;
+
+	if (npath + nextra > DB_MAX_PARAMS - 3)
+		return kw_reply_problem(r, 500, NULL);
+	for (i = 0; i < npath; i++)
+		args[n++] = kw_path(r, path[i]);
+	for (i = 0; i < nextra; i++)
+		args[n++] = extra[i];
+	return kw_call(r, fn, 1, cont, n, args);
+}
+
+int
+handlers_call_body(struct kw_req *r, const char *fn, kw_cont cont,
+    const char *const *path, int npath, const char *const *before, int nbefore)
+{
+	const char	*extra[DB_MAX_PARAMS];
+	char		*body;
+	int		 i, rc;
+
+	if (nbefore + 1 > DB_MAX_PARAMS)
+		return kw_reply_problem(r, 500, NULL);
+	for (i = 0; i < nbefore; i++)
+		extra[i] = before[i];
+	body = handlers_body_text(r, NULL);
+	extra[nbefore] = body;
+	rc = handlers_call(r, fn, cont, path, npath, extra, nbefore + 1);
+	free(body);
+	return rc;
+}
+
+int
+handlers_list(struct kw_req *r, const char *fn, kw_cont cont,
+    const char *const *path, int npath, const char *const *extra, int nextra)
+{
+	char		 limit[24], at[CURSOR_MAX], id[CURSOR_MAX];
+	const char	*args[DB_MAX_PARAMS];
+	int		 i, n = 0;
+
+	if (npath + nextra + 3 > DB_MAX_PARAMS - 3)
+		return kw_reply_problem(r, 500, NULL);
+	if (handlers_page_args(r, limit, sizeof(limit), at, id) == -1)
+		return KW_DONE;
+	for (i = 0; i < npath; i++)
+		args[n++] = kw_path(r, path[i]);
+	args[n++] = limit;
+	args[n++] = at[0] != '\0' ? at : NULL;
+	args[n++] = id[0] != '\0' ? id : NULL;
+	for (i = 0; i < nextra; i++)
+		args[n++] = extra[i];
+	return kw_call(r, fn, 1, cont, n, args);
+}
 
 static int
 handlers_reply(struct kw_req *r, PGresult *res, int status, int with_etag)
 {
 	json_t	*body;
 	char	 etag[80];
+	int	 col;
 
 	if ((body = kw_result_json(res, etag, sizeof(etag))) == NULL)
 		return kw_reply_problem(r, 500, NULL);
 	if (with_etag && etag[0] != '\0')
 		http_response_header(r->req, "etag", etag);
+	col = PQfnumber(res, "replayed");
+	if (col >= 0 && PQntuples(res) > 0 && !PQgetisnull(res, 0, col) &&
+	    strcmp(PQgetvalue(res, 0, col), "t") == 0)
+		http_response_header(r->req, "idempotent-replayed", "true");
 	return kw_reply_json(r, status, body);
 }
 
@@ -119,6 +200,12 @@ handlers_created_etag(struct kw_req *r, PGresult *res)
 }
 
 int
+handlers_accepted(struct kw_req *r, PGresult *res)
+{
+	return handlers_reply(r, res, 202, 0);
+}
+
+int
 handlers_no_content(struct kw_req *r, PGresult *res)
 {
 	return kw_reply_empty(r, 204);
@@ -142,6 +229,18 @@ handlers_body_text(struct kw_req *r, const char *const *omit)
 int
 handlers_page(struct kw_req *r, PGresult *res)
 {
+	return handlers_page_keyed(r, res, "id");
+}
+
+int
+handlers_page_by_user(struct kw_req *r, PGresult *res)
+{
+	return handlers_page_keyed(r, res, "user_id");
+}
+
+static int
+handlers_page_keyed(struct kw_req *r, PGresult *res, const char *key)
+{
 	json_t		*items, *last, *l;
 	char		 next[CURSOR_MAX];
 	size_t		 n;
@@ -158,7 +257,7 @@ handlers_page(struct kw_req *r, PGresult *res)
 	if (n > 0 && (long long)n >= limit) {
 		last = json_array_get(items, n - 1);
 		if (cursor_encode(json_string_value(json_object_get(last,
-		    "created_at")), json_string_value(json_object_get(last, "id")),
+		    "created_at")), json_string_value(json_object_get(last, key)),
 		    next, sizeof(next)) == -1)
 			next[0] = '\0';
 	}

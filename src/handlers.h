@@ -49,13 +49,42 @@ int	h_update_user(struct kw_req *);
 int	h_create_api_client(struct kw_req *);
 int	h_revoke_api_client(struct kw_req *);
 
-/* Continuations shared by handlers. */
+/* episodes */
+int	h_list_episodes(struct kw_req *);
+int	h_create_episode(struct kw_req *);
+int	h_get_episode(struct kw_req *);
+int	h_update_episode(struct kw_req *);
+int	h_list_members(struct kw_req *);
+int	h_create_member(struct kw_req *);
+int	h_update_member(struct kw_req *);
+/* team */
+int	h_list_team(struct kw_req *);
+int	h_add_team_member(struct kw_req *);
+int	h_update_team_member(struct kw_req *);
+int	h_remove_team_member(struct kw_req *);
+int	h_request_access(struct kw_req *);
+int	h_list_access_requests(struct kw_req *);
+int	h_approve_access_request(struct kw_req *);
+int	h_decline_access_request(struct kw_req *);
+/* notes */
+int	h_list_notes(struct kw_req *);
+int	h_create_note(struct kw_req *);
+int	h_get_note(struct kw_req *);
+
+/*
+ * Continuations shared by handlers. Those answering a body take it from
+ * column 0 (jsonb) and an ETag from column 1; a result column "replayed"
+ * that is true (an Idempotency-Key replay) adds Idempotent-Replayed: true.
+ */
 int	handlers_ok(struct kw_req *, PGresult *);	   /* 200 + jsonb */
 int	handlers_created(struct kw_req *, PGresult *);	   /* 201 + jsonb */
 int	handlers_ok_etag(struct kw_req *, PGresult *);	   /* 200 + jsonb, ETag */
 int	handlers_created_etag(struct kw_req *, PGresult *); /* 201 + jsonb, ETag */
 int	handlers_no_content(struct kw_req *, PGresult *);  /* 204 */
+int	handlers_accepted(struct kw_req *, PGresult *);	   /* 202 + jsonb */
 int	handlers_page(struct kw_req *, PGresult *);	   /* {items, next_cursor} */
+/* A page whose rows are keyed by (created_at, user_id) rather than id. */
+int	handlers_page_by_user(struct kw_req *, PGresult *);
 
 /* The body as text for SQL, without the members named (NULL-terminated). */
 char	*handlers_body_text(struct kw_req *, const char *const *omit);
@@ -63,5 +92,28 @@ char	*handlers_body_text(struct kw_req *, const char *const *omit);
 /* Shared by list handlers: limit and cursor into SQL arguments. */
 int	handlers_page_args(struct kw_req *, char *limit, size_t limitlen,
 	    char *at, char *id);
+
+/*
+ * Call api.<fn>(path values..., limit, after_at, after_id, extra...) and
+ * answer a page through cont. path names the path parameters and extra
+ * holds values that follow (NULL elements are SQL NULL); each list is
+ * given with its length.
+ */
+int	handlers_list(struct kw_req *, const char *fn, kw_cont cont,
+	    const char *const *path, int npath, const char *const *extra,
+	    int nextra);
+
+/*
+ * Call api.<fn>(path values..., before..., body) with the request's body
+ * as text, and continue with cont.
+ */
+int	handlers_call_body(struct kw_req *, const char *fn, kw_cont cont,
+	    const char *const *path, int npath, const char *const *before,
+	    int nbefore);
+
+/* Call api.<fn>(path values..., extra...) and continue with cont. */
+int	handlers_call(struct kw_req *, const char *fn, kw_cont cont,
+	    const char *const *path, int npath, const char *const *extra,
+	    int nextra);
 
 #endif

@@ -481,13 +481,22 @@ kw_reply_problem(struct kw_req *r, int status, const char *detail)
 int
 kw_reply_db_error(struct kw_req *r, const struct db_error *e)
 {
+	json_t	*p, *extra;
+
 	if (r->error_status != 0)
 		return kw_reply_problem(r, r->error_status, e->status >= 500 ?
 		    "The database is not ready." : e->detail);
 	if (e->status == 401)
 		http_response_header(r->req, "www-authenticate",
 		    "Bearer error=\"invalid_token\"");
-	return kw_reply_problem(r, e->status, e->detail);
+	p = problem_new(e->status, NULL, e->detail);
+	if (e->extra[0] != '\0' &&
+	    (extra = json_loads(e->extra, JSON_REJECT_DUPLICATES, NULL)) != NULL) {
+		/* Members the problem already has (type, status...) stay. */
+		json_object_update_missing(p, extra);
+		json_decref(extra);
+	}
+	return kw_reply_json(r, e->status, p);
 }
 
 const char *
