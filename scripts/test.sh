@@ -7,6 +7,9 @@
 #   4. the server (Kore, one worker, seccomp on) on a free port
 #   5. integration tests (Criterion + libcurl) against it
 #   6. SIGTERM: the server must stop cleanly
+#
+# TEST_PORT_BASE=NN moves the ports searched from (NN432 for PostgreSQL,
+# NN888 for the server), so that runs side by side do not race for them.
 set -eu
 cd "$(dirname "$0")/.."
 BUILD=${BUILD:-build}
@@ -42,7 +45,7 @@ for t in "$BUILD"/tests/test_*; do
 done
 
 echo "== database"
-pg_port=$(free_port 25432)
+pg_port=$(free_port "${TEST_PORT_BASE:-25}432")
 scripts/pg.sh start "$tmp/pg" "$pg_port"
 set -a
 . "$tmp/pg/keywork.env"
@@ -62,7 +65,7 @@ echo "== start-up and migrations"
 BUILD=$BUILD tests/startup.sh "$tmp"
 
 echo "== server"
-api_port=$(free_port 28888)
+api_port=$(free_port "${TEST_PORT_BASE:-28}888")
 export KEYWORK_PORT=$api_port KEYWORK_WORKERS=1 KEYWORK_DB_CONNECTIONS=4 KEYWORK_MODULE_PATH="$BUILD/keywork.so" KEYWORK_PID_FILE="$tmp/kore.pid"
 export KEYWORK_DATABASE_URL KEYWORK_LOG_LEVEL=info
 "$BUILD/keywork-admin" kore-conf >"$tmp/kore.conf"
