@@ -82,7 +82,11 @@ CREATE TABLE kw.episodes (
 	version			integer NOT NULL DEFAULT 1,
 	created_at		timestamptz NOT NULL DEFAULT now(),
 	updated_at		timestamptz NOT NULL DEFAULT now(),
-	CHECK ((status = 'closed') = (closed_at IS NOT NULL))
+	CHECK ((status = 'closed') = (closed_at IS NOT NULL)),
+	-- Domain step 1 to 3: the assessment within 3 weeks, the first TAF
+	-- meeting within 6 weeks of registration.
+	CHECK (assessment_due = kw.local_date(registered_at) + 21),
+	CHECK (first_taf_meeting_due = kw.local_date(registered_at) + 42)
 );
 -- A family has at most one open episode (domain step 1).
 CREATE UNIQUE INDEX episodes_one_open_key ON kw.episodes (family_id)
@@ -198,11 +202,13 @@ CREATE TABLE kw.alerts (
 	user_id		uuid NOT NULL REFERENCES kw.users,
 	kind		text NOT NULL CHECK (kind IN ('case_note', 'named_in_note',
 			    'access_request')),
-	note_id		uuid REFERENCES kw.notes,
+	note_id		uuid,
 	access_request_id uuid REFERENCES kw.access_requests,
 	created_by	uuid NOT NULL REFERENCES kw.users,
 	created_at	timestamptz NOT NULL DEFAULT now(),
-	acknowledged_at	timestamptz
+	acknowledged_at	timestamptz,
+	-- An alert about a note is about a note of the same episode.
+	FOREIGN KEY (episode_id, note_id) REFERENCES kw.notes (episode_id, id)
 );
 CREATE INDEX alerts_user_idx ON kw.alerts (user_id, created_at, id);
 CREATE INDEX alerts_episode_idx ON kw.alerts (episode_id);
@@ -258,6 +264,27 @@ LANGUAGE sql STABLE SECURITY DEFINER SET search_path = kw, pg_temp AS $$
 	WHERE kw.has_role('coordinator') AND u.id = kw.current_user_id()
 $$;
 
+-- A new episode may name a family only if the family has no episode yet,
+-- or the caller already holds one of its episodes at full level. (A definer
+-- function: the policy on episodes cannot read families, whose policy reads
+-- episodes.)
+CREATE FUNCTION kw.family_open_to_me(p_family uuid) RETURNS boolean
+LANGUAGE sql STABLE SECURITY DEFINER SET search_path = kw, pg_temp AS $$
+	SELECT NOT EXISTS (SELECT 1 FROM kw.episodes e WHERE e.family_id = p_family)
+	    OR EXISTS (SELECT 1 FROM kw.episodes e WHERE e.family_id = p_family
+		AND (e.id = ANY (kw.my_episodes(true)) OR e.keyworker_id = ANY (kw.my_reports())
+		    OR e.area_id = ANY (kw.my_areas())))
+$$;
+
+-- Registering needs one of these roles (admins and partners never do).
+CREATE FUNCTION kw.may_register() RETURNS boolean
+LANGUAGE sql STABLE AS $$
+	SELECT kw.current_user_id() IS NOT NULL AND (kw.has_role('practitioner')
+	    OR kw.has_role('manager') OR kw.has_role('coordinator'))
+$$;
+
+REVOKE ALL ON FUNCTION kw.family_open_to_me(uuid) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION kw.family_open_to_me(uuid) TO keywork_api;
 REVOKE ALL ON FUNCTION kw.my_episodes(boolean), kw.my_reports(), kw.my_areas() FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION kw.my_episodes(boolean), kw.my_reports(), kw.my_areas()
     TO keywork_api;
@@ -310,10 +337,11 @@ CREATE POLICY episodes_read ON kw.episodes FOR SELECT TO keywork_api USING (
 -- A practitioner registers families they will keywork; a manager may name
 -- one of their reports, a coordinator anyone for a family in their area.
 CREATE POLICY episodes_register ON kw.episodes FOR INSERT TO keywork_api WITH CHECK (
-	registered_by = kw.current_user_id()
+	kw.may_register() AND registered_by = kw.current_user_id()
 	AND (keyworker_id = kw.current_user_id()
 	    OR keyworker_id = ANY (kw.my_reports())
-	    OR area_id = ANY (kw.my_areas())));
+	    OR area_id = ANY (kw.my_areas()))
+	AND kw.family_open_to_me(family_id));
 -- The keyworker and their manager change it.
 CREATE POLICY episodes_change ON kw.episodes FOR UPDATE TO keywork_api
 	USING (keyworker_id = (SELECT kw.current_user_id())
@@ -330,7 +358,7 @@ CREATE POLICY families_read ON kw.families FOR SELECT TO keywork_api USING (
 	    OR e.area_id = ANY ((SELECT kw.my_areas())::uuid[]))));
 -- Inserted before its episode exists (and without RETURNING).
 CREATE POLICY families_register ON kw.families FOR INSERT TO keywork_api
-	WITH CHECK (kw.current_user_id() IS NOT NULL);
+	WITH CHECK (kw.may_register());
 CREATE POLICY families_change ON kw.families FOR UPDATE TO keywork_api USING (
 	EXISTS (SELECT 1 FROM kw.episodes e WHERE e.family_id = families.id AND (
 	    e.keyworker_id = (SELECT kw.current_user_id())
@@ -409,13 +437,21 @@ CREATE POLICY access_requests_decide ON kw.access_requests FOR UPDATE TO keywork
 
 -- Alerts: the recipient reads and acknowledges them; whoever writes a note
 -- on an episode they hold at full level raises them.
+-- Alerts: the recipient reads and acknowledges them while they can still see
+-- the episode; whoever writes on an episode they hold at full level raises
+-- them, for its keyworker and full-access members only.
 CREATE POLICY alerts_own ON kw.alerts FOR SELECT TO keywork_api
-	USING (user_id = (SELECT kw.current_user_id()));
+	USING (user_id = (SELECT kw.current_user_id())
+	    AND EXISTS (SELECT 1 FROM kw.episodes e WHERE e.id = alerts.episode_id));
 CREATE POLICY alerts_ack ON kw.alerts FOR UPDATE TO keywork_api
 	USING (user_id = (SELECT kw.current_user_id()))
 	WITH CHECK (user_id = kw.current_user_id());
 CREATE POLICY alerts_raise ON kw.alerts FOR INSERT TO keywork_api WITH CHECK (
-	created_by = kw.current_user_id() AND episode_id = ANY (kw.my_episodes(true)));
+	created_by = kw.current_user_id() AND episode_id = ANY (kw.my_episodes(true))
+	AND EXISTS (SELECT 1 FROM kw.episodes e WHERE e.id = alerts.episode_id
+	    AND (e.keyworker_id = alerts.user_id OR EXISTS (SELECT 1 FROM kw.team_members t
+		WHERE t.episode_id = e.id AND t.user_id = alerts.user_id
+		AND t.level = 'full'))));
 
 CREATE POLICY idempotency_own ON kw.idempotency_keys FOR ALL TO keywork_api
 	USING (principal = kw.current_principal())
@@ -423,10 +459,12 @@ CREATE POLICY idempotency_own ON kw.idempotency_keys FOR ALL TO keywork_api
 
 GRANT SELECT, INSERT ON kw.families TO keywork_api;
 GRANT UPDATE (name, postcode) ON kw.families TO keywork_api;
-GRANT SELECT, INSERT ON kw.episodes TO keywork_api;
-GRANT UPDATE (family_name, lead_agency_id, status, assessment_completed_at,
-    first_taf_meeting_held_at, closed_at, keyworker_id, version, updated_at)
-    ON kw.episodes TO keywork_api;
+-- Status, dates kept by the service and the keyworker change only through
+-- the operations that own them (later migrations grant them there).
+GRANT SELECT ON kw.episodes TO keywork_api;
+GRANT INSERT (id, family_id, family_name, area_id, keyworker_id, lead_agency_id,
+    registered_by, assessment_due, first_taf_meeting_due) ON kw.episodes TO keywork_api;
+GRANT UPDATE (family_name, lead_agency_id, version, updated_at) ON kw.episodes TO keywork_api;
 GRANT SELECT, INSERT ON kw.members TO keywork_api;
 GRANT UPDATE (given_name, family_name, date_of_birth, relationship, is_child,
     lives_in_household, included, not_included_reason, version, updated_at)

@@ -270,7 +270,7 @@ DECLARE
 	agency uuid := (p_body->>'lead_agency_id')::uuid;
 	v_family uuid := gen_random_uuid();
 	v_episode uuid := gen_random_uuid();
-	registered timestamptz := now();
+	registered timestamptz := now();	-- the column's default: the transaction's start
 	consent_at timestamptz;
 	dup uuid;
 	m jsonb;
@@ -333,9 +333,8 @@ BEGIN
 	INSERT INTO kw.families (id, name, area_id, postcode)
 	VALUES (v_family, fam->>'name', area, fam->>'postcode');
 	INSERT INTO kw.episodes (id, family_id, family_name, area_id, keyworker_id,
-	    lead_agency_id, registered_at, registered_by, assessment_due,
-	    first_taf_meeting_due)
-	VALUES (v_episode, v_family, fam->>'name', area, keyworker, agency, registered,
+	    lead_agency_id, registered_by, assessment_due, first_taf_meeting_due)
+	VALUES (v_episode, v_family, fam->>'name', area, keyworker, agency,
 	    me, kw.local_date(registered) + 21, kw.local_date(registered) + 42);
 	INSERT INTO kw.members (episode_id, given_name, family_name, date_of_birth,
 	    relationship, is_child, lives_in_household, included, not_included_reason)
