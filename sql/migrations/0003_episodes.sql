@@ -94,6 +94,10 @@ CREATE UNIQUE INDEX episodes_one_open_key ON kw.episodes (family_id)
 CREATE INDEX episodes_keyworker_idx ON kw.episodes (keyworker_id, created_at, id);
 CREATE INDEX episodes_area_idx ON kw.episodes (area_id, created_at, id);
 CREATE INDEX episodes_created_idx ON kw.episodes (created_at, id);
+-- A family's episodes: the families policies and kw.family_open_to_me look
+-- them up by family (without it, reading one family scanned every episode
+-- the caller sees, and registering scanned them all).
+CREATE INDEX episodes_family_idx ON kw.episodes (family_id);
 
 CREATE TABLE kw.members (
 	id			uuid PRIMARY KEY DEFAULT gen_random_uuid(),
@@ -229,12 +233,20 @@ CREATE INDEX idempotency_keys_age_idx ON kw.idempotency_keys (created_at);
 -- The caller's reach, computed once per query. SECURITY DEFINER: they read
 -- the team and accounts as the owner, which keeps the policies below from
 -- recursing into each other, and return only what concerns the caller.
+-- PL/pgSQL rather than SQL: a SQL function that cannot be inlined (these
+-- cannot, being definers) is planned afresh in every statement that calls
+-- it, and PL/pgSQL keeps its plan for the connection. my_episodes also
+-- keeps the generic plan from the first call: left to choose, PostgreSQL
+-- would plan it again on each call for p_full's value, which costs four
+-- times the query (docs/performance.md). Each is one query, as before.
 
 -- Episodes the caller holds as keyworker or TAF member (p_full: full level
 -- only). A partner system holds what its agency's practitioners hold.
 CREATE FUNCTION kw.my_episodes(p_full boolean) RETURNS uuid[]
-LANGUAGE sql STABLE SECURITY DEFINER SET search_path = kw, pg_temp AS $$
-	SELECT coalesce(array_agg(DISTINCT s.id), '{}') FROM (
+LANGUAGE plpgsql STABLE SECURITY DEFINER SET search_path = kw, pg_temp
+SET plan_cache_mode = force_generic_plan AS $$
+BEGIN
+	RETURN (SELECT coalesce(array_agg(DISTINCT s.id), '{}') FROM (
 		SELECT e.id FROM kw.episodes e
 		WHERE e.keyworker_id = kw.current_user_id()
 		UNION ALL
@@ -247,21 +259,26 @@ LANGUAGE sql STABLE SECURITY DEFINER SET search_path = kw, pg_temp AS $$
 		SELECT t.episode_id FROM kw.team_members t JOIN kw.users u ON u.id = t.user_id
 		WHERE kw.has_role('partner') AND u.agency_id = kw.current_agency_id()
 		    AND (NOT p_full OR t.level = 'full')
-	) s
+	) s);
+END
 $$;
 
 -- The practitioners a line manager manages.
 CREATE FUNCTION kw.my_reports() RETURNS uuid[]
-LANGUAGE sql STABLE SECURITY DEFINER SET search_path = kw, pg_temp AS $$
-	SELECT coalesce(array_agg(u.id), '{}') FROM kw.users u
-	WHERE kw.has_role('manager') AND u.manager_id = kw.current_user_id()
+LANGUAGE plpgsql STABLE SECURITY DEFINER SET search_path = kw, pg_temp AS $$
+BEGIN
+	RETURN (SELECT coalesce(array_agg(u.id), '{}') FROM kw.users u
+	WHERE kw.has_role('manager') AND u.manager_id = kw.current_user_id());
+END
 $$;
 
 -- The areas a coordinator covers: their own.
 CREATE FUNCTION kw.my_areas() RETURNS uuid[]
-LANGUAGE sql STABLE SECURITY DEFINER SET search_path = kw, pg_temp AS $$
-	SELECT coalesce(array_agg(u.area_id), '{}') FROM kw.users u
-	WHERE kw.has_role('coordinator') AND u.id = kw.current_user_id()
+LANGUAGE plpgsql STABLE SECURITY DEFINER SET search_path = kw, pg_temp AS $$
+BEGIN
+	RETURN (SELECT coalesce(array_agg(u.area_id), '{}') FROM kw.users u
+	WHERE kw.has_role('coordinator') AND u.id = kw.current_user_id());
+END
 $$;
 
 -- A new episode may name a family only if the family has no episode yet,

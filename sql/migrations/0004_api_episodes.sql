@@ -336,14 +336,16 @@ BEGIN
 	    lead_agency_id, registered_by, assessment_due, first_taf_meeting_due)
 	VALUES (v_episode, v_family, fam->>'name', area, keyworker, agency,
 	    me, kw.local_date(registered) + 21, kw.local_date(registered) + 42);
+	-- Members keep the order given: lists sort by (created_at, id).
 	INSERT INTO kw.members (episode_id, given_name, family_name, date_of_birth,
-	    relationship, is_child, lives_in_household, included, not_included_reason)
+	    relationship, is_child, lives_in_household, included, not_included_reason,
+	    created_at, updated_at)
 	SELECT v_episode, x->>'given_name', x->>'family_name', (x->>'date_of_birth')::date,
 	    x->>'relationship', (x->>'is_child')::boolean,
 	    coalesce((x->>'lives_in_household')::boolean, true),
-	    coalesce((x->>'included')::boolean, true), x->>'not_included_reason'
-	FROM jsonb_array_elements(p_body->'members') WITH ORDINALITY AS t (x, n)
-	ORDER BY n;
+	    coalesce((x->>'included')::boolean, true), x->>'not_included_reason',
+	    registered + n * interval '1 microsecond', registered
+	FROM jsonb_array_elements(p_body->'members') WITH ORDINALITY AS t (x, n);
 	INSERT INTO kw.consents (episode_id, kind, given_by, obtained_at, statement, recorded_by)
 	VALUES (v_episode, 'verbal', vc->>'given_by', consent_at, vc->>'statement', me);
 	RETURN v_episode;
@@ -375,29 +377,99 @@ $$;
 ------------------------------------------------------------------------------
 -- Reading and changing episodes
 
+-- The episodes the caller sees, oldest first, a page at a time. Row-level
+-- security (episodes_read) decides which; this query only makes finding
+-- them cheap. A plain ordered scan under that policy cannot be planned well:
+-- the policy's arrays come from InitPlans, unknown when planning, so the
+-- planner walks episodes_created_idx and filters every row, which for a
+-- keyworker of 50 families among 100,000 episodes means tens of thousands
+-- of rows per page. Instead each arm of the policy is fetched through its
+-- own index, at most a page per arm (per report, per area), in list order:
+--   episodes held (keyworker, TAF member, partner): by id, episodes_pkey;
+--   a manager's reports' episodes: episodes_keyworker_idx, per report;
+--   a coordinator's area: episodes_area_idx, per area;
+-- and the page is the first p_limit of their union, duplicates dropped. The
+-- arms are exactly the policy's arms, which still apply to every row, so
+-- the rows are those of the plain scan. One caller is the exception: a
+-- partner system holds every episode of its agency's practitioners (tens
+-- of thousands), too many to fetch by id for one page, and checking each
+-- against the policy's array of them would cost their number squared. It
+-- gets the plain ordered scan, in which its episodes are dense. On the
+-- first page the cursor is
+-- (-infinity, NULL), which every row passes (created_at is never
+-- -infinity): one condition for every page, an index condition in a cached
+-- generic plan as well. It is a variable, not coalesce() in the query,
+-- which PostgreSQL would not treat as leakproof and so would check only
+-- after the policy, row by row.
 CREATE FUNCTION api.list_episodes(p_token text, p_rid text, p_addr text,
     p_limit integer, p_after_at timestamptz, p_after_id uuid, p_status text,
     p_keyworker uuid, p_area uuid, p_overdue boolean)
 RETURNS jsonb
-LANGUAGE plpgsql AS $$
+LANGUAGE plpgsql
+-- One plan per connection, the generic one, planned without the page size
+-- or the cursor: planning this statement costs about as much as running it.
+-- Left to itself, that plan's estimates favour a bitmap scan that ORs the
+-- policy's own arms (all indexed) and sorts everything the caller sees in
+-- an area (5,000 episodes) for each page, over the ordered index scan that
+-- stops after a page. With bitmap scans off, every arm is an ordered index
+-- scan (or, for the ids, a plain index scan), in any plan.
+SET plan_cache_mode = force_generic_plan
+SET enable_bitmapscan = off
+AS $$
 DECLARE
 	full_ids uuid[];
 	reports uuid[];
 	areas uuid[];
+	after_at timestamptz := coalesce(p_after_at, '-infinity');
 BEGIN
 	PERFORM kw.authenticate(p_token, p_rid, p_addr);
 	full_ids := kw.my_episodes(true);
 	reports := kw.my_reports();
 	areas := kw.my_areas();
+	IF cardinality(full_ids) > 2000 THEN
+		RETURN coalesce((SELECT jsonb_agg(kw.episode_json(e, kw.access_of(e.id,
+		    e.keyworker_id, e.area_id, full_ids, reports, areas))
+		    ORDER BY e.created_at, e.id)
+		FROM (SELECT * FROM kw.episodes x
+		    WHERE (x.created_at, x.id) > (after_at, p_after_id)
+			AND (p_status IS NULL OR x.status = p_status)
+			AND (p_keyworker IS NULL OR x.keyworker_id = p_keyworker)
+			AND (p_area IS NULL OR x.area_id = p_area)
+			AND (p_overdue IS NULL OR kw.episode_overdue(x) = p_overdue)
+		    ORDER BY x.created_at, x.id LIMIT p_limit) e), '[]'::jsonb);
+	END IF;
 	RETURN coalesce((SELECT jsonb_agg(kw.episode_json(e, kw.access_of(e.id,
 	    e.keyworker_id, e.area_id, full_ids, reports, areas)) ORDER BY e.created_at, e.id)
-	FROM (SELECT * FROM kw.episodes x
-	    WHERE (p_after_at IS NULL OR (x.created_at, x.id) > (p_after_at, p_after_id))
+	FROM (SELECT DISTINCT ON (v.created_at, v.id) * FROM (
+	    (SELECT x.* FROM kw.episodes x
+	    WHERE x.id = ANY ((SELECT kw.my_episodes(false))::uuid[])
+		AND (x.created_at, x.id) > (after_at, p_after_id)
 		AND (p_status IS NULL OR x.status = p_status)
 		AND (p_keyworker IS NULL OR x.keyworker_id = p_keyworker)
 		AND (p_area IS NULL OR x.area_id = p_area)
 		AND (p_overdue IS NULL OR kw.episode_overdue(x) = p_overdue)
-	    ORDER BY x.created_at, x.id LIMIT p_limit) e), '[]'::jsonb);
+	    ORDER BY x.created_at, x.id LIMIT p_limit)
+	    UNION ALL
+	    SELECT y.* FROM unnest((SELECT kw.my_reports())::uuid[]) r (id)
+	    CROSS JOIN LATERAL (SELECT x.* FROM kw.episodes x
+		WHERE x.keyworker_id = r.id
+		    AND (x.created_at, x.id) > (after_at, p_after_id)
+		    AND (p_status IS NULL OR x.status = p_status)
+		    AND (p_keyworker IS NULL OR x.keyworker_id = p_keyworker)
+		    AND (p_area IS NULL OR x.area_id = p_area)
+		    AND (p_overdue IS NULL OR kw.episode_overdue(x) = p_overdue)
+		ORDER BY x.created_at, x.id LIMIT p_limit) y
+	    UNION ALL
+	    SELECT y.* FROM unnest((SELECT kw.my_areas())::uuid[]) a (id)
+	    CROSS JOIN LATERAL (SELECT x.* FROM kw.episodes x
+		WHERE x.area_id = a.id
+		    AND (x.created_at, x.id) > (after_at, p_after_id)
+		    AND (p_status IS NULL OR x.status = p_status)
+		    AND (p_keyworker IS NULL OR x.keyworker_id = p_keyworker)
+		    AND (p_area IS NULL OR x.area_id = p_area)
+		    AND (p_overdue IS NULL OR kw.episode_overdue(x) = p_overdue)
+		ORDER BY x.created_at, x.id LIMIT p_limit) y
+	    ) v ORDER BY v.created_at, v.id LIMIT p_limit) e), '[]'::jsonb);
 END
 $$;
 
@@ -750,13 +822,20 @@ $$;
 ------------------------------------------------------------------------------
 -- Case notes
 
-CREATE FUNCTION kw.note_json(n kw.notes) RETURNS jsonb
+-- A note as the API shows it. p_amended_by, the ids of the notes that
+-- amend it, comes from the caller's own statement, written there as
+--   (SELECT jsonb_agg(a.id ORDER BY a.created_at, a.id) FROM kw.notes a
+--    WHERE a.amends_note_id = n.id)
+-- so that this function has no query of its own and PostgreSQL inlines it:
+-- a list of notes is then one statement whose row-level security is looked
+-- up once, not a function call per note, each its own statement with its
+-- own look-ups.
+CREATE FUNCTION kw.note_json(n kw.notes, p_amended_by jsonb) RETURNS jsonb
 LANGUAGE sql STABLE AS $$
 	SELECT jsonb_build_object('id', n.id, 'episode_id', n.episode_id,
 	    'author_id', n.author_id, 'author', kw.staff_json(n.author_id),
 	    'kind', n.kind, 'body', n.body, 'amends_note_id', n.amends_note_id,
-	    'amended_by', coalesce((SELECT jsonb_agg(a.id ORDER BY a.created_at, a.id)
-		FROM kw.notes a WHERE a.amends_note_id = n.id), '[]'::jsonb),
+	    'amended_by', coalesce(p_amended_by, '[]'::jsonb),
 	    'created_at', n.created_at)
 $$;
 
@@ -819,7 +898,8 @@ BEGIN
 	END IF;
 	v_note := kw.add_note(p_id, p_body);
 	SELECT * INTO n FROM kw.notes WHERE id = v_note;
-	body := kw.note_json(n);
+	body := kw.note_json(n, (SELECT jsonb_agg(a.id ORDER BY a.created_at, a.id)
+	    FROM kw.notes a WHERE a.amends_note_id = n.id));
 	replayed := false;
 	PERFORM kw.idem_store(p_idem_key, body, NULL);
 END
@@ -829,12 +909,18 @@ CREATE FUNCTION api.list_notes(p_token text, p_rid text, p_addr text, p_id uuid,
     p_limit integer, p_after_at timestamptz, p_after_id uuid)
 RETURNS jsonb
 LANGUAGE plpgsql AS $$
+DECLARE
+	-- The cursor as in api.list_episodes: an index condition in a
+	-- cached generic plan too.
+	after_at timestamptz := coalesce(p_after_at, '-infinity');
 BEGIN
 	PERFORM kw.authenticate(p_token, p_rid, p_addr);
 	PERFORM kw.require_full(p_id, 'case notes');
-	RETURN coalesce((SELECT jsonb_agg(kw.note_json(n) ORDER BY n.created_at, n.id)
+	RETURN coalesce((SELECT jsonb_agg(kw.note_json(n,
+	    (SELECT jsonb_agg(a.id ORDER BY a.created_at, a.id)
+		FROM kw.notes a WHERE a.amends_note_id = n.id)) ORDER BY n.created_at, n.id)
 	FROM (SELECT * FROM kw.notes x WHERE x.episode_id = p_id
-	    AND (p_after_at IS NULL OR (x.created_at, x.id) > (p_after_at, p_after_id))
+	    AND (x.created_at, x.id) > (after_at, p_after_id)
 	    ORDER BY x.created_at, x.id LIMIT p_limit) n), '[]'::jsonb);
 END
 $$;
@@ -852,7 +938,8 @@ BEGIN
 	IF NOT FOUND THEN
 		PERFORM kw.raise('KW404', 'No such note on this episode.');
 	END IF;
-	RETURN kw.note_json(n);
+	RETURN kw.note_json(n, (SELECT jsonb_agg(a.id ORDER BY a.created_at, a.id)
+	    FROM kw.notes a WHERE a.amends_note_id = n.id));
 END
 $$;
 
