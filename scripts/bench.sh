@@ -34,7 +34,7 @@ trap cleanup EXIT INT TERM
 
 free_port() {
 	p=$1
-	while ss -Htln "sport = :$p" 2>/dev/null | grep -q .; do p=$((p + 1)); done
+	while ss -Htan "sport = :$p" 2>/dev/null | grep -q .; do p=$((p + 1)); done
 	echo "$p"
 }
 

@@ -10,6 +10,8 @@
 #
 # TEST_PORT_BASE=NN moves the ports searched from (NN432 for PostgreSQL,
 # NN888 for the server), so that runs side by side do not race for them.
+# Keep NN below the kernel's ephemeral range (ip_local_port_range, from
+# 32768 by default): a client socket may hold any port inside it.
 set -eu
 cd "$(dirname "$0")/.."
 BUILD=${BUILD:-build}
@@ -19,7 +21,7 @@ kore_pid=""
 
 free_port() {
 	p=$1
-	while ss -Htln "sport = :$p" 2>/dev/null | grep -q .; do p=$((p + 1)); done
+	while ss -Htan "sport = :$p" 2>/dev/null | grep -q .; do p=$((p + 1)); done
 	echo "$p"
 }
 

@@ -17,7 +17,7 @@ fail() { echo "FAILED - $1"; fails=$((fails + 1)); }
 
 free_port() {
 	p=$1
-	while ss -Htln "sport = :$p" 2>/dev/null | grep -q .; do p=$((p + 1)); done
+	while ss -Htan "sport = :$p" 2>/dev/null | grep -q .; do p=$((p + 1)); done
 	echo "$p"
 }
 
