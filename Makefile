@@ -26,7 +26,10 @@ CORE_SRCS = src/jsonschema.c src/openapi.c src/yamljson.c src/config.c src/curso
 # The Kore application module.
 MODULE_SRCS = src/keywork.c src/http.c src/handlers.c \
               src/h_auth.c src/h_admin.c src/h_service.c \
-              src/h_episodes.c src/h_team.c src/h_notes.c
+              src/h_episodes.c src/h_team.c src/h_notes.c \
+              src/h_assessment.c src/h_meetings.c src/h_actions.c \
+              src/h_progress.c src/h_documents.c src/h_alerts.c \
+              src/h_oversight.c
 ADMIN_SRCS = src/admin.c src/migrate.c
 
 CORE_OBJS   = $(CORE_SRCS:src/%.c=$(BUILD)/obj/%.o)

@@ -25,6 +25,7 @@ struct config {
 	int	 body_timeout_seconds;	  /* 30 */
 	int	 header_max_bytes;	  /* 8192 */
 	int	 body_max_bytes;	  /* 1048576: larger bodies get 413 */
+	int	 document_max_bytes;	  /* 10485760: larger uploads get 413 */
 	int	 request_limit;		  /* requests in flight per worker, 1000 */
 	int	 seccomp_tracing;	  /* bool, 0 */
 	char	*module_path;		  /* "build/keywork.so" */

@@ -215,6 +215,18 @@ api_client_created(struct kw_req *r, PGresult *res)
 }
 
 int
+h_list_holidays(struct kw_req *r)
+{
+	return handlers_call(r, "list_holidays", handlers_ok, NULL, 0, NULL, 0);
+}
+
+int
+h_put_holidays(struct kw_req *r)
+{
+	return handlers_call_body(r, "put_holidays", handlers_ok, NULL, 0, NULL, 0);
+}
+
+int
 h_revoke_api_client(struct kw_req *r)
 {
 	const char	*args[1] = { kw_path(r, "id") };

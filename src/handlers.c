@@ -44,6 +44,35 @@ const struct handler_entry handlers_table[] = {
 	{ "listNotes", h_list_notes },
 	{ "createNote", h_create_note },
 	{ "getNote", h_get_note },
+	{ "getAssessment", h_get_assessment },
+	{ "putAssessment", h_put_assessment },
+	{ "completeAssessment", h_complete_assessment },
+	{ "listConsents", h_list_consents },
+	{ "createConsent", h_create_consent },
+	{ "listMeetings", h_list_meetings },
+	{ "createMeeting", h_create_meeting },
+	{ "updateMeeting", h_update_meeting },
+	{ "putAttendance", h_put_attendance },
+	{ "recordOutcomes", h_record_outcomes },
+	{ "listActions", h_list_actions },
+	{ "createAction", h_create_action },
+	{ "updateAction", h_update_action },
+	{ "listOutcomeScores", h_list_outcome_scores },
+	{ "addOutcomeScores", h_add_outcome_scores },
+	{ "listOutcomeAreas", h_list_outcome_areas },
+	{ "createOutcomeArea", h_create_outcome_area },
+	{ "updateOutcomeArea", h_update_outcome_area },
+	{ "listDocuments", h_list_documents },
+	{ "uploadDocument", h_upload_document },
+	{ "getDocument", h_get_document },
+	{ "getDocumentContent", h_get_document_content },
+	{ "listAlerts", h_list_alerts },
+	{ "acknowledgeAlert", h_acknowledge_alert },
+	{ "raiseAlert", h_raise_alert },
+	{ "listDeadlines", h_list_deadlines },
+	{ "getCaseload", h_get_caseload },
+	{ "listHolidays", h_list_holidays },
+	{ "putHolidays", h_put_holidays },
 	{ NULL, NULL },
 };
 
@@ -99,6 +128,8 @@ handlers_page_args(struct kw_req *r, char *limit, size_t limitlen, char *at,
 
 static int	handlers_reply(struct kw_req *, PGresult *, int, int);
 static int	handlers_page_keyed(struct kw_req *, PGresult *, const char *);
+static int	handlers_page_keyed2(struct kw_req *, PGresult *, const char *,
+		    const char *);
 
 int
 handlers_call(struct kw_req *r, const char *fn, kw_cont cont,
@@ -238,8 +269,21 @@ handlers_page_by_user(struct kw_req *r, PGresult *res)
 	return handlers_page_keyed(r, res, "user_id");
 }
 
+int
+handlers_page_by_due(struct kw_req *r, PGresult *res)
+{
+	return handlers_page_keyed2(r, res, "due", "key");
+}
+
 static int
 handlers_page_keyed(struct kw_req *r, PGresult *res, const char *key)
+{
+	return handlers_page_keyed2(r, res, "created_at", key);
+}
+
+static int
+handlers_page_keyed2(struct kw_req *r, PGresult *res, const char *at_key,
+    const char *key)
 {
 	json_t		*items, *last, *l;
 	char		 next[CURSOR_MAX];
@@ -257,7 +301,7 @@ handlers_page_keyed(struct kw_req *r, PGresult *res, const char *key)
 	if (n > 0 && (long long)n >= limit) {
 		last = json_array_get(items, n - 1);
 		if (cursor_encode(json_string_value(json_object_get(last,
-		    "created_at")), json_string_value(json_object_get(last, key)),
+		    at_key)), json_string_value(json_object_get(last, key)),
 		    next, sizeof(next)) == -1)
 			next[0] = '\0';
 	}

@@ -70,6 +70,43 @@ int	h_decline_access_request(struct kw_req *);
 int	h_list_notes(struct kw_req *);
 int	h_create_note(struct kw_req *);
 int	h_get_note(struct kw_req *);
+/* assessment */
+int	h_get_assessment(struct kw_req *);
+int	h_put_assessment(struct kw_req *);
+int	h_complete_assessment(struct kw_req *);
+int	h_list_consents(struct kw_req *);
+int	h_create_consent(struct kw_req *);
+/* meetings */
+int	h_list_meetings(struct kw_req *);
+int	h_create_meeting(struct kw_req *);
+int	h_update_meeting(struct kw_req *);
+int	h_put_attendance(struct kw_req *);
+int	h_record_outcomes(struct kw_req *);
+/* actions */
+int	h_list_actions(struct kw_req *);
+int	h_create_action(struct kw_req *);
+int	h_update_action(struct kw_req *);
+/* progress */
+int	h_list_outcome_scores(struct kw_req *);
+int	h_add_outcome_scores(struct kw_req *);
+int	h_list_outcome_areas(struct kw_req *);
+int	h_create_outcome_area(struct kw_req *);
+int	h_update_outcome_area(struct kw_req *);
+/* documents */
+int	h_list_documents(struct kw_req *);
+int	h_upload_document(struct kw_req *);
+int	h_get_document(struct kw_req *);
+int	h_get_document_content(struct kw_req *);
+/* alerts */
+int	h_list_alerts(struct kw_req *);
+int	h_acknowledge_alert(struct kw_req *);
+int	h_raise_alert(struct kw_req *);
+/* oversight */
+int	h_list_deadlines(struct kw_req *);
+int	h_get_caseload(struct kw_req *);
+/* admin: the holiday calendar */
+int	h_list_holidays(struct kw_req *);
+int	h_put_holidays(struct kw_req *);
 
 /*
  * Continuations shared by handlers. Those answering a body take it from
@@ -85,6 +122,8 @@ int	handlers_accepted(struct kw_req *, PGresult *);	   /* 202 + jsonb */
 int	handlers_page(struct kw_req *, PGresult *);	   /* {items, next_cursor} */
 /* A page whose rows are keyed by (created_at, user_id) rather than id. */
 int	handlers_page_by_user(struct kw_req *, PGresult *);
+/* A page of deadlines, keyed by (due, key). */
+int	handlers_page_by_due(struct kw_req *, PGresult *);
 
 /* The body as text for SQL, without the members named (NULL-terminated). */
 char	*handlers_body_text(struct kw_req *, const char *const *omit);

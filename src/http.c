@@ -8,6 +8,7 @@
 #include <arpa/inet.h>
 
 #include <ctype.h>
+#include <limits.h>
 #include <string.h>
 #include <strings.h>
 
@@ -29,6 +30,11 @@ struct openapi *kw_spec;
 static void		 kw_req_free(struct http_request *);
 static int		 kw_begin(struct kw_req *);
 static int		 kw_check_body(struct kw_req *);
+static int		 kw_check_upload(struct kw_req *, size_t);
+static int		 kw_call_start(struct kw_req *, const char *, int,
+			    kw_cont, int, const char **, const void *, size_t, int);
+static int		 kw_sql_send(struct kw_req *);
+static int		 kw_stream_done(struct netbuf *);
 static int		 kw_check_auth(struct kw_req *);
 static int		 kw_sql_step(struct kw_req *);
 static int		 kw_work_step(struct kw_req *);
@@ -144,6 +150,10 @@ kw_sql_reset(struct kw_req *r)
 		r->vals[i] = NULL;
 	}
 	r->nparams = 0;
+	r->blob = NULL;
+	r->blob_len = 0;
+	r->blob_at = -1;
+	r->binary_result = 0;
 }
 
 /* The checks every request needs, in order, then the operation's handler. */
@@ -224,6 +234,44 @@ kw_check_auth(struct kw_req *r)
 	return 0;
 }
 
+/* An upload: a file of an accepted type within document_max_bytes. */
+static int
+kw_check_upload(struct kw_req *r, size_t len)
+{
+	const char	*ct = NULL;
+	char		 detail[160];
+
+	if (len > (size_t)config.document_max_bytes) {
+		snprintf(detail, sizeof(detail), "The file is larger than the "
+		    "limit of %d bytes.", config.document_max_bytes);
+		kw_reply_problem(r, 413, detail);
+		return -1;
+	}
+	if (len == 0 || r->req->http_body == NULL) {
+		kw_reply_problem(r, 400, "This operation needs the file as its body.");
+		return -1;
+	}
+	(void)http_request_header(r->req, "content-type", &ct);
+	if (!openapi_body_accepts(r->op, ct)) {
+		kw_reply_problem(r, 415, "This type of file is not accepted: "
+		    "see the operation's request body for the types that are.");
+		return -1;
+	}
+	return 0;
+}
+
+const void *
+kw_body_raw(struct kw_req *r, size_t *len)
+{
+	if (r->req->http_body == NULL) {
+		*len = 0;
+		return NULL;
+	}
+	/* Kore leaves the body's read offset at 0: read it from its buffer. */
+	*len = r->req->content_length;
+	return r->req->http_body->data;
+}
+
 static int
 kw_check_body(struct kw_req *r)
 {
@@ -237,6 +285,8 @@ kw_check_body(struct kw_req *r)
 
 	/* Kore sets content_length only for requests that carry a body. */
 	len = req->http_body != NULL ? req->content_length : 0;
+	if (r->op->body_binary)
+		return kw_check_upload(r, len);
 	if (len > (size_t)config.body_max_bytes) {
 		snprintf(detail, sizeof(detail), "The body is larger than the "
 		    "limit of %d bytes.", config.body_max_bytes);
@@ -298,10 +348,29 @@ int
 kw_call(struct kw_req *r, const char *fn, int auth, kw_cont cont, int nargs,
     const char **args)
 {
-	int	i, total = nargs + (auth ? 3 : 0);
+	return kw_call_start(r, fn, auth, cont, nargs, args, NULL, 0, 0);
+}
+
+int
+kw_call_blob(struct kw_req *r, const char *fn, kw_cont cont, int nargs,
+    const char **args, const void *blob, size_t blob_len, int binary_result)
+{
+	if (blob_len > INT_MAX)
+		return kw_reply_problem(r, 413, NULL);
+	return kw_call_start(r, fn, 1, cont, nargs, args, blob, blob_len,
+	    binary_result);
+}
+
+static int
+kw_call_start(struct kw_req *r, const char *fn, int auth, kw_cont cont,
+    int nargs, const char **args, const void *blob, size_t blob_len,
+    int binary_result)
+{
+	int	i, total = nargs + (auth ? 3 : 0) + (blob != NULL ? 1 : 0);
 
 	kw_sql_reset(r);
-	if (db_statement(r->stmt, sizeof(r->stmt), fn, total) == -1) {
+	if (total > DB_MAX_PARAMS ||
+	    db_statement(r->stmt, sizeof(r->stmt), fn, total) == -1) {
 		log_msg(LOG_LVL_ERROR, "http", r->request_id,
 		    "cannot build the statement for %s", fn);
 		return kw_reply_problem(r, 500, NULL);
@@ -313,6 +382,12 @@ kw_call(struct kw_req *r, const char *fn, int auth, kw_cont cont, int nargs,
 	}
 	for (i = 0; i < nargs; i++)
 		r->vals[r->nparams++] = args[i] != NULL ? kore_strdup(args[i]) : NULL;
+	if (blob != NULL) {
+		r->blob = blob;
+		r->blob_len = (int)blob_len;
+		r->blob_at = r->nparams++;
+	}
+	r->binary_result = binary_result;
 	r->cont = cont;
 	r->sql_state = KW_ST_NEW;
 	kore_pgsql_bind_request(&r->sql, r->req);
@@ -344,8 +419,7 @@ kw_sql_step(struct kw_req *r)
 				return kw_reply_problem(r, 503,
 				    "The database is unavailable.");
 			}
-			if (!kore_pgsql_query_param_fields(&r->sql, r->stmt, 0,
-			    r->nparams, (const char **)r->vals, NULL, NULL)) {
+			if (!kw_sql_send(r)) {
 				db_error_from(NULL, &e);
 				kw_sql_reset(r);
 				return kw_reply_db_error(r, &e);
@@ -398,13 +472,58 @@ kw_sql_step(struct kw_req *r)
 				}
 				return kw_reply_db_error(r, &e);
 			}
+			r->result_taken = 0;
 			rc = r->cont(r, res);
-			PQclear(res);
+			if (!r->result_taken)
+				PQclear(res);
+			r->result_taken = 0;
 			return rc;
 		default:
 			fatal("unexpected pgsql state %d", r->sql.state);
 		}
 	}
+}
+
+/* Send the statement: text parameters, and the blob as binary if any. */
+static int
+kw_sql_send(struct kw_req *r)
+{
+	const char	*vals[DB_MAX_PARAMS];
+	int		 lens[DB_MAX_PARAMS], fmts[DB_MAX_PARAMS], i;
+
+	if (r->blob == NULL)
+		return kore_pgsql_query_param_fields(&r->sql, r->stmt,
+		    r->binary_result, r->nparams, (const char **)r->vals, NULL, NULL);
+	for (i = 0; i < r->nparams; i++) {
+		vals[i] = r->vals[i];
+		lens[i] = r->vals[i] != NULL ? (int)strlen(r->vals[i]) : 0;
+		fmts[i] = 0;
+	}
+	vals[r->blob_at] = r->blob;
+	lens[r->blob_at] = r->blob_len;
+	fmts[r->blob_at] = 1;
+	return kore_pgsql_query_param_fields(&r->sql, r->stmt, r->binary_result,
+	    r->nparams, vals, lens, fmts);
+}
+
+/* Kore calls this when a streamed response is sent, or its connection goes. */
+static int
+kw_stream_done(struct netbuf *nb)
+{
+	PQclear(nb->extra);
+	return KORE_RESULT_OK;
+}
+
+int
+kw_reply_result(struct kw_req *r, int status, const char *content_type,
+    PGresult *res, const void *data, size_t len)
+{
+	kw_common_headers(r);
+	http_response_header(r->req, "content-type", content_type);
+	r->result_taken = 1;
+	http_response_stream(r->req, status, (void *)data, len, kw_stream_done, res);
+	r->status = status;
+	return KW_DONE;
 }
 
 json_t *

@@ -68,6 +68,14 @@ struct kw_req {
 	kw_cont			 cont;
 	PGresult		*result;	/* kept until the statement ends */
 	int			 failed;
+	/* One binary parameter (borrowed: the request's body), and results in
+	 * binary format; see kw_call_blob. */
+	const void		*blob;
+	int			 blob_len;
+	int			 blob_at;
+	int			 binary_result;
+	/* Set by a continuation that keeps the result past its return. */
+	int			 result_taken;
 
 	/* Work on a task thread. */
 	struct kw_work		 work;
@@ -94,6 +102,27 @@ int	kw_http_dispatch(struct http_request *);
  */
 int	kw_call(struct kw_req *, const char *fn, int auth, kw_cont cont,
 	    int nargs, const char **args);
+
+/*
+ * kw_call with one more argument, blob (blob_len bytes), sent as a binary
+ * parameter after args: no copy, no encoding. blob must live as long as
+ * the request (the request's own body does). With binary_result, the
+ * result comes in binary format (bytea as raw bytes).
+ */
+int	kw_call_blob(struct kw_req *, const char *fn, kw_cont cont, int nargs,
+	    const char **args, const void *blob, size_t blob_len,
+	    int binary_result);
+
+/*
+ * Send len bytes at data as the response without copying them, then
+ * PQclear(res), which must hold them: the continuation that calls this
+ * hands res over (it is not freed when the continuation returns).
+ */
+int	kw_reply_result(struct kw_req *, int status, const char *content_type,
+	    PGresult *res, const void *data, size_t len);
+
+/* The request body as received (uploads), and its length. */
+const void	*kw_body_raw(struct kw_req *, size_t *len);
 
 /*
  * Run fn(arg) on a task thread; the request sleeps until it is done, then

@@ -813,7 +813,9 @@ static int
 oa_load_body(struct oa_load *ld, const char *where, const json_t *raw,
     struct openapi_op *op)
 {
-	const json_t	*rb, *v;
+	const json_t	*rb, *v, *content, *s;
+	const char	*media;
+	json_t		*mt;
 
 	if (raw == NULL)
 		return (0);
@@ -831,13 +833,48 @@ oa_load_body(struct oa_load *ld, const char *where, const json_t *raw,
 	op->body_required = json_is_true(v);
 
 	/* A body we could not validate must not reach a handler. */
-	v = json_object_get(json_object_get(rb, "content"), "application/json");
+	content = json_object_get(rb, "content");
+	v = json_object_get(content, "application/json");
+	if (v == NULL && json_is_object(content) && json_object_size(content) > 0) {
+		/* An upload: every media type must be a binary string. */
+		json_object_foreach((json_t *)content, media, mt) {
+			s = json_object_get(mt, "schema");
+			if (strchr(media, '*') != NULL ||
+			    !json_is_string(json_object_get(s, "format")) ||
+			    strcmp(json_string_value(json_object_get(s,
+			    "format")), "binary") != 0) {
+				oa_err(ld, "%s: requestBody %s needs schema "
+				    "{type: string, format: binary}", where, media);
+				return (-1);
+			}
+		}
+		op->body_binary = 1;
+		op->body_media = content;
+		return (0);
+	}
 	if (v == NULL || (v = json_object_get(v, "schema")) == NULL) {
 		oa_err(ld, "%s: requestBody needs an application/json schema",
 		    where);
 		return (-1);
 	}
 	op->body_schema = v;
+	return (0);
+}
+
+int
+openapi_body_accepts(const struct openapi_op *op, const char *ct)
+{
+	const char	*media;
+	json_t		*mt;
+	size_t		 n;
+
+	if (!op->body_binary || ct == NULL)
+		return (0);
+	n = strcspn(ct, "; \t");
+	json_object_foreach((json_t *)op->body_media, media, mt) {
+		if (strlen(media) == n && strncasecmp(media, ct, n) == 0)
+			return (1);
+	}
 	return (0);
 }
 

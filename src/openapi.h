@@ -46,6 +46,13 @@ struct openapi_op {
 	size_t			 nparams;
 	const json_t		*body_schema;  /* application/json schema or NULL */
 	int			 body_required;
+	/*
+	 * An upload: the body is a file, not JSON. body_media is the
+	 * requestBody's content object (borrowed), whose keys are the media
+	 * types accepted; each has schema {type: string, format: binary}.
+	 */
+	int			 body_binary;
+	const json_t		*body_media;
 	const json_t		*responses;    /* the operation's responses object */
 	void			*handler;      /* bound by the server, unused here */
 };
@@ -74,6 +81,12 @@ const json_t	*openapi_document(const struct openapi *);   /* borrowed */
 size_t		 openapi_op_count(const struct openapi *);
 struct openapi_op *openapi_op_at(struct openapi *, size_t);
 struct openapi_op *openapi_op_find(struct openapi *, const char *operation_id);
+
+/*
+ * Whether an upload operation accepts a body of this Content-Type (its
+ * media type, parameters ignored, case-insensitive).
+ */
+int		 openapi_body_accepts(const struct openapi_op *, const char *ct);
 
 /* "GET" / "get" -> OPENAPI_GET; 0 when unknown. */
 unsigned	 openapi_method_from_string(const char *);

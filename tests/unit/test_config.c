@@ -532,7 +532,8 @@ Test(config, kore_configuration)
 	cr_assert_eq(config_load(&c, NULL, err, sizeof(err)), 0, "%s", err);
 	out = kore_conf(&c);
 	cr_expect_not_null(strstr(out, "\tbind 127.0.0.1 8888\n"));
-	cr_expect_not_null(strstr(out, "\nhttp_body_max 2162688\n"));
+	/* The larger of body_max_bytes * 2 and document_max_bytes, + 64 KiB. */
+	cr_expect_not_null(strstr(out, "\nhttp_body_max 10551296\n"));
 	cr_expect_not_null(strstr(out, "\nseccomp_tracing no\n"));
 	free(out);
 	config_cleanup(&c);

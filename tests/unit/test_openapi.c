@@ -279,7 +279,8 @@ Test(openapi, load_refusals)
 		{ "openapi-bad-conflict.yaml", "GET /a/{y}: conflicts with "
 		    "/a/{x}" },
 		{ "openapi-bad-body.yaml",
-		    "POST /a: requestBody needs an application/json schema" },
+		    "POST /a: requestBody text/plain needs schema {type: string, "
+		    "format: binary}" },
 		{ "openapi-bad-object-param.yaml",
 		    "object parameters are not supported" },
 		{ "openapi-bad-yaml.yaml", "openapi-bad-yaml.yaml:7:6: did "
@@ -994,5 +995,31 @@ Test(openapi, random_requests_are_harmless)
 		}
 		openapi_match_cleanup(&m);
 	}
+	openapi_free(oa);
+}
+
+/* An upload names its media types; each must be a binary string. */
+Test(openapi, upload_media_types)
+{
+	struct openapi		*oa;
+	struct openapi_op	*op;
+	char			 err[512];
+
+	oa = openapi_load("openapi.yaml", err, sizeof(err));
+	cr_assert_not_null(oa, "%s", err);
+	op = openapi_op_find(oa, "uploadDocument");
+	cr_assert_not_null(op);
+	cr_expect(op->body_binary);
+	cr_expect_null(op->body_schema);
+	cr_expect(openapi_body_accepts(op, "application/pdf"));
+	cr_expect(openapi_body_accepts(op, "Application/PDF; name=x"));
+	cr_expect(openapi_body_accepts(op, "image/png"));
+	cr_expect_not(openapi_body_accepts(op, "application/pdfx"));
+	cr_expect_not(openapi_body_accepts(op, "application/x-msdownload"));
+	cr_expect_not(openapi_body_accepts(op, ""));
+	cr_expect_not(openapi_body_accepts(op, NULL));
+	op = openapi_op_find(oa, "createNote");
+	cr_expect_not(op->body_binary);
+	cr_expect_not(openapi_body_accepts(op, "application/json"));
 	openapi_free(oa);
 }
