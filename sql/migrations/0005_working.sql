@@ -131,6 +131,9 @@ CREATE TABLE kw.assessment_voices (
 CREATE TABLE kw.meetings (
 	id			uuid PRIMARY KEY DEFAULT gen_random_uuid(),
 	episode_id		uuid NOT NULL REFERENCES kw.episodes,
+	-- The first meeting of an episode is the initial TAF meeting, later
+	-- ones are reviews: set on insert (kw.meetings_kind).
+	kind			text NOT NULL DEFAULT 'review' CHECK (kind IN ('initial', 'review')),
 	scheduled_at		timestamptz NOT NULL,
 	venue			text NOT NULL CHECK (length(venue) BETWEEN 1 AND 500),
 	family_can_attend	boolean NOT NULL,
@@ -151,6 +154,20 @@ CREATE TABLE kw.meetings (
 	CHECK (outcomes_recorded_at IS NULL OR status = 'held')
 );
 CREATE INDEX meetings_episode_idx ON kw.meetings (episode_id, created_at, id);
+
+-- Decided from every meeting of the episode, seen or not (a limited member
+-- invited only to a review must still see it called a review).
+CREATE FUNCTION kw.meetings_kind() RETURNS trigger
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = kw, pg_temp AS $$
+BEGIN
+	NEW.kind := CASE WHEN EXISTS (SELECT 1 FROM kw.meetings m
+	    WHERE m.episode_id = NEW.episode_id AND m.status <> 'cancelled')
+	    THEN 'review' ELSE 'initial' END;
+	RETURN NEW;
+END
+$$;
+CREATE TRIGGER meetings_kind BEFORE INSERT ON kw.meetings
+	FOR EACH ROW EXECUTE FUNCTION kw.meetings_kind();
 
 -- Who is invited: a practitioner (user_id) or a family member (member_id).
 CREATE TABLE kw.meeting_invitees (

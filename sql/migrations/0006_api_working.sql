@@ -254,9 +254,7 @@ $$;
 CREATE FUNCTION kw.meeting_json(m kw.meetings) RETURNS jsonb
 LANGUAGE sql STABLE AS $$
 	SELECT jsonb_build_object('id', m.id, 'episode_id', m.episode_id,
-	    'kind', CASE WHEN EXISTS (SELECT 1 FROM kw.meetings p
-		WHERE p.episode_id = m.episode_id AND p.status <> 'cancelled'
-		AND (p.scheduled_at, p.id) < (m.scheduled_at, m.id)) THEN 'review' ELSE 'initial' END,
+	    'kind', m.kind,
 	    'scheduled_at', m.scheduled_at, 'venue', m.venue,
 	    'family_can_attend', m.family_can_attend, 'status', m.status, 'held_at', m.held_at,
 	    'outcomes_recorded_at', m.outcomes_recorded_at, 'decisions', m.decisions,
