@@ -85,7 +85,9 @@ cursor_decode(const char *cursor, char *at, char *id)
 		if (!isalnum(c) && strchr("-:.+ |T", c) == NULL)
 			return -1;
 	}
-	if ((size_t)(bar - raw) >= CURSOR_MAX || strlen(bar + 1) != 36)
+	/* The key after the bar: a uuid, or a composite key of such parts. */
+	if ((size_t)(bar - raw) >= CURSOR_MAX || strlen(bar + 1) == 0 ||
+	    strlen(bar + 1) >= CURSOR_MAX)
 		return -1;
 	memcpy(at, raw, (size_t)(bar - raw));
 	at[bar - raw] = '\0';

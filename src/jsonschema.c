@@ -170,6 +170,10 @@ static int	 js_kw_any_of(struct js_ctx *, const json_t *, const json_t *,
 		    const json_t *);
 static int	 js_kw_one_of(struct js_ctx *, const json_t *, const json_t *,
 		    const json_t *);
+static int	 js_kw_min_properties(struct js_ctx *, const json_t *,
+		    const json_t *, const json_t *);
+static int	 js_kw_max_properties(struct js_ctx *, const json_t *,
+		    const json_t *, const json_t *);
 
 static const struct {
 	const char	*name;
@@ -191,6 +195,8 @@ static const struct {
 	{ "uniqueItems",		js_kw_unique_items },
 	{ "items",			js_kw_items },
 	{ "required",			js_kw_required },
+	{ "minProperties",		js_kw_min_properties },
+	{ "maxProperties",		js_kw_max_properties },
 	{ "properties",			js_kw_properties },
 	{ "additionalProperties",	js_kw_additional },
 	{ "allOf",			js_kw_all_of },
@@ -1541,6 +1547,38 @@ js_kw_exclusive_maximum(struct js_ctx *ctx, const json_t *s,
 		return (0);
 	js_num_str(kw, num, sizeof(num));
 	(void)snprintf(msg, sizeof(msg), "must be less than %s", num);
+	js_report(ctx, NULL, 0, msg);
+	return (-1);
+}
+
+static int
+js_kw_min_properties(struct js_ctx *ctx, const json_t *s, const json_t *kw,
+    const json_t *inst)
+{
+	char		msg[96];
+	size_t		n;
+
+	if (!json_is_object(inst) || js_count(kw, &n) == -1)
+		return (0);
+	if (json_object_size(inst) >= n)
+		return (0);
+	(void)snprintf(msg, sizeof(msg), "must have at least %zu members", n);
+	js_report(ctx, NULL, 0, msg);
+	return (-1);
+}
+
+static int
+js_kw_max_properties(struct js_ctx *ctx, const json_t *s, const json_t *kw,
+    const json_t *inst)
+{
+	char		msg[96];
+	size_t		n;
+
+	if (!json_is_object(inst) || js_count(kw, &n) == -1)
+		return (0);
+	if (json_object_size(inst) <= n)
+		return (0);
+	(void)snprintf(msg, sizeof(msg), "must have at most %zu members", n);
 	js_report(ctx, NULL, 0, msg);
 	return (-1);
 }

@@ -53,7 +53,8 @@ BEGIN
 	END IF;
 	IF kw.episode_access(p_id) <> 'full' THEN
 		RAISE EXCEPTION USING ERRCODE = 'KW403', MESSAGE = format(
-		    'Limited access shows the episode summary only; %s need full access.', p_what);
+		    'Limited access shows the episode summary only; full access is needed for %s.',
+		    p_what);
 	END IF;
 	RETURN e;
 END

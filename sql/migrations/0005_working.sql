@@ -497,10 +497,15 @@ CREATE POLICY actions_change ON kw.actions FOR UPDATE TO keywork_api
 		AND episode_id = ANY ((SELECT kw.my_episodes(false))::uuid[])));
 CREATE POLICY action_updates_read ON kw.action_updates FOR SELECT TO keywork_api USING (
 	EXISTS (SELECT 1 FROM kw.actions a WHERE a.id = action_updates.action_id));
+-- Progress is reported by the action's owner, or the keyworker or manager.
 CREATE POLICY action_updates_add ON kw.action_updates FOR INSERT TO keywork_api WITH CHECK (
 	created_by = kw.current_user_id()
 	AND EXISTS (SELECT 1 FROM kw.actions a WHERE a.id = action_updates.action_id
-	    AND a.episode_id = action_updates.episode_id));
+	    AND a.episode_id = action_updates.episode_id
+	    AND (a.owner_user_id = kw.current_user_id() OR EXISTS (SELECT 1
+		FROM kw.episodes e WHERE e.id = a.episode_id AND (
+		e.keyworker_id = kw.current_user_id()
+		OR e.keyworker_id = ANY (kw.my_reports()))))));
 
 -- Outcome scores: full access reads; the keyworker and manager record.
 CREATE POLICY scores_read ON kw.outcome_scores FOR SELECT TO keywork_api USING (

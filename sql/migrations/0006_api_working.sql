@@ -20,8 +20,11 @@ $$;
 -- its parts: a yes/no for an episode the caller sees anyway.
 CREATE FUNCTION kw.episode_has_overdue(p_episode uuid) RETURNS boolean
 LANGUAGE sql STABLE SECURITY DEFINER SET search_path = kw, pg_temp AS $$
-	SELECT EXISTS (SELECT 1 FROM kw.deadlines_v d WHERE d.episode_id = p_episode
-	    AND d.met_at IS NULL AND d.due < kw.today())
+	SELECT EXISTS (SELECT 1 FROM kw.episodes e WHERE e.id = p_episode
+	    AND (e.id = ANY (kw.my_episodes(false)) OR e.keyworker_id = ANY (kw.my_reports())
+		OR e.area_id = ANY (kw.my_areas())))
+	    AND EXISTS (SELECT 1 FROM kw.deadlines_v d WHERE d.episode_id = p_episode
+		AND d.met_at IS NULL AND d.due < kw.today())
 $$;
 REVOKE ALL ON FUNCTION kw.episode_has_overdue(uuid) FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION kw.episode_has_overdue(uuid) TO keywork_api;
@@ -166,7 +169,7 @@ BEGIN
 	PERFORM kw.require_open(e);
 	SELECT * INTO a FROM kw.assessments WHERE episode_id = p_id FOR UPDATE;
 	IF NOT FOUND THEN
-		PERFORM kw.rule('assessment_voice_of_every_member',
+		PERFORM kw.rule('assessment_recorded_first',
 		    'There is no assessment to complete: record it first.');
 	END IF;
 	IF a.status = 'complete' THEN
@@ -430,7 +433,7 @@ BEGIN
 	PERFORM kw.authenticate(p_token, p_rid, p_addr);
 	SELECT * INTO r FROM kw.require_meeting(p_meeting);
 	PERFORM kw.require_open(r.e);
-	IF r.m.status = 'cancelled' THEN
+	IF (r.m).status = 'cancelled' THEN
 		PERFORM kw.rule('meeting_scheduled', 'The meeting was cancelled.');
 	END IF;
 	FOR x IN SELECT v FROM jsonb_array_elements(p_body->'attendance') v LOOP
@@ -441,8 +444,8 @@ BEGIN
 			PERFORM kw.rule('invitee_of_meeting',
 			    'invitee_id must name someone invited to this meeting.');
 		END IF;
-		IF x->>'attendance' = 'attended' AND r.m.status = 'scheduled'
-		    AND r.m.scheduled_at > now() + interval '5 minutes' THEN
+		IF x->>'attendance' = 'attended' AND (r.m).status = 'scheduled'
+		    AND (r.m).scheduled_at > now() + interval '5 minutes' THEN
 			PERFORM kw.rule('meeting_held_in_past',
 			    'Attendance is recorded once the meeting has taken place.');
 		END IF;

@@ -32,6 +32,7 @@ static const char *suite_files[] = {
 	"minLength.json", "maxLength.json", "pattern.json", "minimum.json",
 	"maximum.json", "exclusiveMinimum.json", "exclusiveMaximum.json",
 	"items.json", "minItems.json", "maxItems.json", "uniqueItems.json",
+	"minProperties.json", "maxProperties.json",
 	"allOf.json", "anyOf.json", "oneOf.json", "ref.json",
 	"boolean_schema.json", "default.json",
 	"optional/format/uuid.json", "optional/format/date.json",
@@ -44,7 +45,7 @@ static const char *supported_keywords[] = {
 	"const", "format", "minLength", "maxLength", "pattern", "minimum",
 	"maximum", "exclusiveMinimum", "exclusiveMaximum", "items",
 	"minItems", "maxItems", "uniqueItems", "allOf", "anyOf", "oneOf",
-	"$ref", "definitions",
+	"minProperties", "maxProperties", "$ref", "definitions",
 	"title", "description", "default", "examples", "$schema", "$comment",
 	"readOnly", "writeOnly",
 };
@@ -57,7 +58,7 @@ static const char *supported_keywords[] = {
  */
 static const char *unsupported_keywords[] = {
 	"$id", "id", "multipleOf", "additionalItems", "contains",
-	"maxProperties", "minProperties", "patternProperties",
+	"patternProperties",
 	"dependencies", "propertyNames", "if", "then", "else", "not",
 	"contentMediaType", "contentEncoding", "$defs", "$anchor",
 	"$recursiveRef", "$dynamicRef", "dependentRequired",

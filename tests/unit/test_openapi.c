@@ -1023,3 +1023,282 @@ Test(openapi, upload_media_types)
 	cr_expect_not(openapi_body_accepts(op, "application/json"));
 	openapi_free(oa);
 }
+
+/*
+ * Examples in openapi.yaml: every operation shows its use, and no example
+ * misleads. An operation with a JSON request body has an example of it,
+ * one with a 2xx JSON answer an example of that, and every operation an
+ * example of at least one problem. Every example (an inline "example", or
+ * the "value" of each "examples" entry, through a $ref to
+ * components/examples) must validate against its media type's schema; a
+ * problem's "status" must be the status it is the example of. Binary media
+ * types (uploads, downloads) have no JSON example and are skipped.
+ */
+struct ex_walk {
+	const json_t	*doc;
+	json_t		*used;		/* components/examples refs seen */
+	size_t		 checked;
+};
+
+static const json_t	*ex_deref(const json_t *, const json_t *);
+static const char	*ex_method(unsigned);
+static int		 ex_binary(const json_t *, const json_t *);
+static size_t		 ex_media(struct ex_walk *, const char *, const char *,
+			    const char *, const json_t *);
+static void		 ex_validate(struct ex_walk *, const char *,
+			    const char *, const char *, const char *,
+			    const json_t *, const json_t *);
+
+/* Follow a reference object; NULL when it does not resolve. */
+static const json_t *
+ex_deref(const json_t *doc, const json_t *v)
+{
+	const char	*ref;
+	int		 hops;
+
+	for (hops = 0; v != NULL && hops < 16; hops++) {
+		ref = json_string_value(json_object_get(v, "$ref"));
+		if (ref == NULL)
+			return (v);
+		v = jsonschema_resolve_ref(doc, ref);
+	}
+	return (NULL);
+}
+
+static const char *
+ex_method(unsigned m)
+{
+	switch (m) {
+	case OPENAPI_GET:	return ("get");
+	case OPENAPI_POST:	return ("post");
+	case OPENAPI_PUT:	return ("put");
+	case OPENAPI_PATCH:	return ("patch");
+	case OPENAPI_DELETE:	return ("delete");
+	case OPENAPI_HEAD:	return ("head");
+	case OPENAPI_OPTIONS:	return ("options");
+	}
+	return ("?");
+}
+
+/* A file, not JSON: {type: string, format: binary}. */
+static int
+ex_binary(const json_t *doc, const json_t *media)
+{
+	const json_t	*s;
+	const char	*f;
+
+	s = ex_deref(doc, json_object_get(media, "schema"));
+	f = json_string_value(json_object_get(s, "format"));
+	return (f != NULL && strcmp(f, "binary") == 0);
+}
+
+static void
+ex_validate(struct ex_walk *w, const char *op, const char *where,
+    const char *mt, const char *name, const json_t *schema,
+    const json_t *value)
+{
+	struct jsonschema_errors	 errs;
+	const json_t			*st;
+	int				 rc;
+
+	w->checked++;
+	jsonschema_errors_init(&errs);
+	rc = jsonschema_validate(w->doc, schema, value, "", &errs);
+	cr_expect_eq(rc, 0, "%s %s %s %s: not valid against its schema: "
+	    "\"%s\" %s", op, where, mt, name, errs.n > 0 ?
+	    errs.items[0].pointer : "", errs.n > 0 ? errs.items[0].message :
+	    "");
+	jsonschema_errors_cleanup(&errs);
+
+	/* A problem says the status it is the example of. */
+	if (strcmp(mt, "application/problem+json") == 0 &&
+	    strlen(where) == 3 && where[0] >= '1' && where[0] <= '5' &&
+	    strspn(where, "0123456789") == 3) {
+		st = json_object_get(value, "status");
+		cr_expect(json_is_integer(st) && json_integer_value(st) ==
+		    atoi(where), "%s %s %s %s: \"status\" is not %s", op, where,
+		    mt, name, where);
+	}
+}
+
+/* Check the examples of one media type object; returns how many it has. */
+static size_t
+ex_media(struct ex_walk *w, const char *op, const char *where,
+    const char *mt, const json_t *media)
+{
+	const json_t	*schema, *ex, *exs, *e, *v;
+	const char	*key, *ref;
+	char		 name[160];
+	size_t		 n = 0;
+
+	schema = json_object_get(media, "schema");
+	cr_assert_not_null(schema, "%s %s %s: no schema", op, where, mt);
+	if ((ex = json_object_get(media, "example")) != NULL) {
+		ex_validate(w, op, where, mt, "example", schema, ex);
+		n++;
+	}
+	if ((exs = json_object_get(media, "examples")) == NULL)
+		return (n);
+	cr_assert(json_is_object(exs), "%s %s %s: examples is not a map", op,
+	    where, mt);
+	json_object_foreach((json_t *)exs, key, e) {
+		snprintf(name, sizeof(name), "examples/%s", key);
+		ref = json_string_value(json_object_get(e, "$ref"));
+		if (ref != NULL) {
+			cr_expect(strncmp(ref, "#/components/examples/",
+			    22) == 0, "%s %s %s %s: $ref \"%s\" is not a "
+			    "components example", op, where, mt, name, ref);
+			json_object_set_new(w->used, ref, json_true());
+		}
+		e = ex_deref(w->doc, e);
+		cr_assert_not_null(e, "%s %s %s %s: $ref does not resolve", op,
+		    where, mt, name);
+		v = json_object_get(e, "value");
+		cr_assert_not_null(v, "%s %s %s %s: no value", op, where, mt,
+		    name);
+		ex_validate(w, op, where, mt, name, schema, v);
+		n++;
+	}
+	return (n);
+}
+
+Test(openapi, every_operation_has_valid_examples)
+{
+	struct openapi		*oa;
+	struct openapi_op	*op;
+	struct ex_walk		 w;
+	const json_t		*jop, *rb, *content, *media, *r, *exs;
+	const char		*id, *mt, *status;
+	char			 err[512], ref[256];
+	size_t			 i, n, ok, problems;
+	int			 json_ok;
+
+	oa = openapi_load("openapi.yaml", err, sizeof(err));
+	cr_assert_not_null(oa, "%s", err);
+	w.doc = openapi_document(oa);
+	w.used = json_object();
+	w.checked = 0;
+
+	for (i = 0; i < openapi_op_count(oa); i++) {
+		op = openapi_op_at(oa, i);
+		id = op->operation_id;
+		jop = json_object_get(json_object_get(json_object_get(w.doc,
+		    "paths"), op->path), ex_method(op->method));
+		cr_assert_not_null(jop, "%s: not found in paths", id);
+
+		/* The request body. */
+		rb = ex_deref(w.doc, json_object_get(jop, "requestBody"));
+		content = json_object_get(rb, "content");
+		json_object_foreach((json_t *)content, mt, media) {
+			if (ex_binary(w.doc, media))
+				continue;
+			n = ex_media(&w, id, "requestBody", mt, media);
+			cr_expect_gt(n, 0, "%s: its %s request body has no "
+			    "example", id, mt);
+		}
+		if (op->body_schema != NULL)
+			cr_expect_not_null(json_object_get(content,
+			    "application/json"), "%s", id);
+
+		/* The responses. */
+		ok = problems = 0;
+		json_ok = 0;
+		json_object_foreach((json_t *)op->responses, status, r) {
+			r = ex_deref(w.doc, r);
+			cr_assert_not_null(r, "%s %s: $ref does not resolve",
+			    id, status);
+			content = json_object_get(r, "content");
+			json_object_foreach((json_t *)content, mt, media) {
+				if (ex_binary(w.doc, media))
+					continue;
+				n = ex_media(&w, id, status, mt, media);
+				if (status[0] == '2' &&
+				    strcmp(mt, "application/json") == 0) {
+					json_ok = 1;
+					ok += n;
+					cr_expect_gt(n, 0, "%s %s: its JSON "
+					    "answer has no example", id,
+					    status);
+				} else if (status[0] == '4' ||
+				    status[0] == '5' ||
+				    strcmp(status, "default") == 0) {
+					problems += n;
+				}
+			}
+		}
+		if (json_ok)
+			cr_expect_gt(ok, 0, "%s: no example of its answer", id);
+		cr_expect_gt(problems, 0, "%s: no example of a problem", id);
+	}
+
+	/* Every reusable example is used, so every one was validated. */
+	exs = json_object_get(json_object_get(w.doc, "components"),
+	    "examples");
+	json_object_foreach((json_t *)exs, id, r) {
+		snprintf(ref, sizeof(ref), "#/components/examples/%s", id);
+		cr_expect_not_null(json_object_get(w.used, ref),
+		    "components/examples/%s is not used", id);
+	}
+	cr_expect_geq(w.checked, openapi_op_count(oa) * 2);
+	json_decref(w.used);
+	openapi_free(oa);
+}
+
+/*
+ * Keywords the validator does not implement must not appear in the spec:
+ * it would accept what the schema meant to refuse. Walks every schema-like
+ * object; the keys of "properties" maps are names, and examples are data.
+ */
+static const char *const unimplemented[] = {
+	"multipleOf", "additionalItems", "contains", "patternProperties",
+	"dependencies", "propertyNames", "if", "then", "else", "not",
+	"dependentRequired", "dependentSchemas", "unevaluatedProperties",
+	"unevaluatedItems", "prefixItems", "minContains", "maxContains", NULL,
+};
+
+static int
+uses_unimplemented(const json_t *v, const char *where)
+{
+	const char	*key;
+	json_t		*m;
+	size_t		 i;
+	int		 n = 0, k;
+
+	if (json_is_array(v)) {
+		json_array_foreach(v, i, m)
+			n += uses_unimplemented(m, where);
+		return n;
+	}
+	if (!json_is_object(v))
+		return 0;
+	json_object_foreach((json_t *)v, key, m) {
+		if (strcmp(key, "example") == 0 || strcmp(key, "examples") == 0)
+			continue;
+		for (k = 0; unimplemented[k] != NULL; k++) {
+			if (strcmp(key, unimplemented[k]) == 0) {
+				cr_log_error("%s: %s is not implemented", where, key);
+				n++;
+			}
+		}
+		if (strcmp(key, "properties") == 0 && json_is_object(m)) {
+			const char	*name;
+			json_t		*p;
+
+			json_object_foreach(m, name, p)
+				n += uses_unimplemented(p, name);
+		} else
+			n += uses_unimplemented(m, key);
+	}
+	return n;
+}
+
+Test(openapi, spec_uses_only_implemented_keywords)
+{
+	struct openapi	*oa;
+	char		 err[512];
+
+	oa = openapi_load("openapi.yaml", err, sizeof(err));
+	cr_assert_not_null(oa, "%s", err);
+	cr_expect_eq(uses_unimplemented(openapi_document(oa), "openapi.yaml"), 0);
+	openapi_free(oa);
+}
