@@ -25,7 +25,7 @@ static struct openapi	*spec;
 
 static size_t	on_data(char *, size_t, size_t, void *);
 static struct resp *perform(const char *, const char *, const char *,
-		    const char *, const char *, const char *,
+		    const char *, const char *, const char *, size_t,
 		    const char *const *, int);
 static void	check_against_spec(const char *, const char *, struct resp *);
 static struct openapi *load_spec(void);
@@ -68,8 +68,8 @@ struct resp *
 kwt_request_raw(const char *method, const char *path, const char *token,
     const char *content_type, const char *body, const char *const *headers)
 {
-	return perform(NULL, method, path, token, content_type, body, headers,
-	    0);
+	return perform(NULL, method, path, token, content_type, body,
+	    body != NULL ? strlen(body) : 0, headers, 0);
 }
 
 struct resp *
@@ -78,13 +78,22 @@ kwt_request_from(const char *source, const char *method, const char *path,
     const char *const *headers)
 {
 	return perform(source, method, path, token, content_type, body,
+	    body != NULL ? strlen(body) : 0, headers, 1);
+}
+
+struct resp *
+kwt_request_bin(const char *method, const char *path, const char *token,
+    const char *content_type, const void *body, size_t len,
+    const char *const *headers)
+{
+	return perform(NULL, method, path, token, content_type, body, len,
 	    headers, 1);
 }
 
 static struct resp *
 perform(const char *source, const char *method, const char *path,
     const char *token, const char *content_type, const char *body,
-    const char *const *headers, int check)
+    size_t body_len, const char *const *headers, int check)
 {
 	struct curl_slist	*hl = NULL;
 	struct buf		 out = { NULL, 0 }, hdr = { NULL, 0 };
@@ -112,8 +121,10 @@ perform(const char *source, const char *method, const char *path,
 	if (strcmp(method, "HEAD") == 0)
 		curl_easy_setopt(c, CURLOPT_NOBODY, 1L);
 	if (body != NULL) {
+		/* Its length, not strlen(): an upload may hold NUL bytes. */
+		curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE_LARGE,
+		    (curl_off_t)body_len);
 		curl_easy_setopt(c, CURLOPT_POSTFIELDS, body);
-		curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE, (long)strlen(body));
 		if (content_type == NULL)
 			content_type = "application/json";
 	}

@@ -46,6 +46,14 @@ struct resp	*kwt_request_from(const char *source, const char *method,
 		    const char *content_type, const char *body,
 		    const char *const *headers);
 
+/*
+ * kwt_request with a binary body of len bytes (NUL bytes and all), e.g. a
+ * document upload; content_type as for kwt_request.
+ */
+struct resp	*kwt_request_bin(const char *method, const char *path,
+		    const char *token, const char *content_type,
+		    const void *body, size_t len, const char *const *headers);
+
 /* A response header's value (owned by resp), or NULL. Case-insensitive. */
 const char	*kwt_header(struct resp *, const char *name);
 void		 kwt_free(struct resp *);
