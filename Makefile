@@ -29,7 +29,7 @@ MODULE_SRCS = src/keywork.c src/http.c src/handlers.c \
               src/h_episodes.c src/h_team.c src/h_notes.c \
               src/h_assessment.c src/h_meetings.c src/h_actions.c \
               src/h_progress.c src/h_documents.c src/h_alerts.c \
-              src/h_oversight.c
+              src/h_oversight.c src/h_course.c
 ADMIN_SRCS = src/admin.c src/migrate.c
 
 CORE_OBJS   = $(CORE_SRCS:src/%.c=$(BUILD)/obj/%.o)

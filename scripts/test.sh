@@ -8,6 +8,7 @@
 #   5. integration tests (Criterion + libcurl) against it
 #   6. SIGTERM: the server must stop cleanly
 #
+# SKIP_UNIT=1 skips step 1 (while iterating on the others).
 # TEST_PORT_BASE=NN moves the ports searched from (NN432 for PostgreSQL,
 # NN888 for the server), so that runs side by side do not race for them.
 # Keep NN below the kernel's ephemeral range (ip_local_port_range, from
@@ -42,6 +43,7 @@ fi
 
 echo "== unit tests"
 for t in "$BUILD"/tests/test_*; do
+	[ "${SKIP_UNIT:-0}" = 1 ] && { echo "skipped (SKIP_UNIT=1)"; break; }
 	echo "-- $t"
 	"$t" --jobs 2
 done

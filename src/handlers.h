@@ -104,6 +104,20 @@ int	h_raise_alert(struct kw_req *);
 /* oversight */
 int	h_list_deadlines(struct kw_req *);
 int	h_get_caseload(struct kw_req *);
+/* course */
+int	h_list_transfers(struct kw_req *);
+int	h_propose_transfer(struct kw_req *);
+int	h_accept_transfer(struct kw_req *);
+int	h_decline_transfer(struct kw_req *);
+int	h_complete_transfer(struct kw_req *);
+int	h_request_step_up(struct kw_req *);
+int	h_list_step_ups(struct kw_req *);
+int	h_decide_step_up(struct kw_req *);
+int	h_list_step_downs(struct kw_req *);
+int	h_create_step_down(struct kw_req *);
+int	h_allocate_step_down(struct kw_req *);
+int	h_close_episode(struct kw_req *);
+int	h_reopen_episode(struct kw_req *);
 /* admin: the holiday calendar */
 int	h_list_holidays(struct kw_req *);
 int	h_put_holidays(struct kw_req *);
