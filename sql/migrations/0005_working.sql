@@ -34,13 +34,17 @@ INSERT INTO kw.holidays (day, name) VALUES
 	('2028-12-25', 'Christmas Day'), ('2028-12-26', 'Boxing Day');
 
 -- The day p_days working days after p_from: weekends and holidays skipped.
+-- PL/pgSQL so that its plan is kept (a SQL function that cannot be inlined
+-- is planned again on every call).
 CREATE FUNCTION kw.add_working_days(p_from date, p_days integer) RETURNS date
-LANGUAGE sql STABLE AS $$
-	SELECT d::date FROM generate_series(p_from + 1, p_from + p_days * 3 + 14,
+LANGUAGE plpgsql STABLE AS $$
+BEGIN
+	RETURN (SELECT d::date FROM generate_series(p_from + 1, p_from + p_days * 3 + 14,
 	    interval '1 day') AS g (d)
 	WHERE extract(isodow FROM d) < 6
 	    AND NOT EXISTS (SELECT 1 FROM kw.holidays h WHERE h.day = d::date)
-	ORDER BY d OFFSET greatest(p_days, 1) - 1 LIMIT 1
+	ORDER BY d OFFSET greatest(p_days, 1) - 1 LIMIT 1);
+END
 $$;
 
 -- The numbers behind the deadlines (domain.md's table); admins change them.
@@ -72,8 +76,10 @@ INSERT INTO kw.settings (name, value, minimum, maximum, description) VALUES
 	    'Days after a step-down decision to allocate a keyworker.');
 
 CREATE FUNCTION kw.setting(p_name text) RETURNS integer
-LANGUAGE sql STABLE SECURITY DEFINER SET search_path = kw, pg_temp AS $$
-	SELECT value FROM kw.settings WHERE name = p_name
+LANGUAGE plpgsql STABLE SECURITY DEFINER SET search_path = kw, pg_temp AS $$
+BEGIN
+	RETURN (SELECT value FROM kw.settings WHERE name = p_name);
+END
 $$;
 
 -- Areas of family life that outcome scores are given for (an outcomes
