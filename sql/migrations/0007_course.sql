@@ -36,9 +36,22 @@ CREATE POLICY transitions_read ON kw.episode_transitions FOR SELECT TO keywork_a
 	USING (kw.signed_in());
 GRANT SELECT ON kw.episode_transitions TO keywork_api;
 
--- Where work resumes after a step up is decided or a closure is undone.
-ALTER TABLE kw.episodes ADD COLUMN resume_status text
-	CHECK (resume_status IN ('registered', 'assessed', 'plan_in_place'));
+-- Where work resumes after a step up is declined or a closure undone: from
+-- what has been done, not from a status remembered at the time (work goes
+-- on while a step up is pending, and may move the episode on).
+CREATE FUNCTION kw.working_status(p_episode uuid) RETURNS text
+LANGUAGE sql STABLE SECURITY DEFINER SET search_path = kw, pg_temp AS $$
+	SELECT CASE
+	    WHEN EXISTS (SELECT 1 FROM kw.meetings m WHERE m.episode_id = p_episode
+		AND m.outcomes_recorded_at IS NOT NULL) THEN 'plan_in_place'
+	    WHEN e.assessment_completed_at IS NOT NULL THEN 'assessed'
+	    ELSE 'registered' END
+	FROM kw.episodes e WHERE e.id = p_episode
+	    AND (e.id = ANY (kw.my_episodes(false)) OR e.keyworker_id = ANY (kw.my_reports())
+		OR e.area_id = ANY (kw.my_areas()))
+$$;
+REVOKE ALL ON FUNCTION kw.working_status(uuid) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION kw.working_status(uuid) TO keywork_api;
 
 CREATE FUNCTION kw.episodes_state_machine() RETURNS trigger
 LANGUAGE plpgsql AS $$
@@ -82,19 +95,24 @@ ALTER TABLE kw.consent_withdrawals ENABLE ROW LEVEL SECURITY;
 ALTER TABLE kw.consent_withdrawals FORCE ROW LEVEL SECURITY;
 CREATE POLICY owner_all ON kw.consent_withdrawals TO CURRENT_USER USING (true) WITH CHECK (true);
 
+-- The family's latest word is the consent event obtained last (a consent
+-- recorded late does not undo a withdrawal obtained after it).
 CREATE FUNCTION kw.consents_sharing() RETURNS trigger
 LANGUAGE plpgsql SECURITY DEFINER SET search_path = kw, pg_temp AS $$
+DECLARE
+	latest kw.consents;
 BEGIN
 	IF NEW.agency_id IS NULL THEN
 		RETURN NULL;
 	END IF;
-	IF NEW.kind = 'withdrawal' THEN
+	SELECT * INTO latest FROM kw.consents
+	WHERE episode_id = NEW.episode_id AND agency_id = NEW.agency_id
+	ORDER BY obtained_at DESC, created_at DESC, id DESC LIMIT 1;
+	DELETE FROM kw.consent_withdrawals
+	WHERE episode_id = NEW.episode_id AND agency_id = NEW.agency_id;
+	IF latest.kind = 'withdrawal' THEN
 		INSERT INTO kw.consent_withdrawals (episode_id, agency_id, since)
-		VALUES (NEW.episode_id, NEW.agency_id, NEW.obtained_at)
-		ON CONFLICT (episode_id, agency_id) DO NOTHING;
-	ELSE
-		DELETE FROM kw.consent_withdrawals
-		WHERE episode_id = NEW.episode_id AND agency_id = NEW.agency_id;
+		VALUES (NEW.episode_id, NEW.agency_id, latest.obtained_at);
 	END IF;
 	RETURN NULL;
 END
@@ -190,7 +208,8 @@ CREATE TABLE kw.step_ups (
 	advice_sought			text NOT NULL CHECK (length(advice_sought) BETWEEN 1 AND 10000),
 	safeguarding_referral_made	boolean NOT NULL DEFAULT false,
 	status				text NOT NULL DEFAULT 'pending' CHECK (status IN
-					    ('pending', 'accepted', 'declined', 'more_information')),
+					    ('pending', 'accepted', 'declined', 'more_information',
+					    'withdrawn')),
 	decision_note			text CHECK (length(decision_note) <= 10000),
 	action_impact_meeting_at	timestamptz,
 	requested_by			uuid NOT NULL REFERENCES kw.users,

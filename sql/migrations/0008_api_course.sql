@@ -5,25 +5,23 @@
 -- DEFINER functions after the invoker-side checks, and touch only the row
 -- they were checked for.
 
-GRANT UPDATE (closed_at, resume_status) ON kw.episodes TO keywork_api;
+GRANT UPDATE (closed_at) ON kw.episodes TO keywork_api;
 
 -- Status changes made for the caller once the operation has checked them.
 -- The state machine trigger still holds them to the allowed transitions.
 CREATE FUNCTION kw.episode_set(p_episode uuid, p_status text, p_keyworker uuid,
-    p_resume text, p_closed boolean)
+    p_closed boolean)
 RETURNS void
 LANGUAGE sql SECURITY DEFINER SET search_path = kw, pg_temp AS $$
 	UPDATE kw.episodes SET
 	    status = coalesce(p_status, status),
 	    keyworker_id = coalesce(p_keyworker, keyworker_id),
-	    resume_status = CASE WHEN p_resume = '' THEN NULL
-		ELSE coalesce(p_resume, resume_status) END,
 	    closed_at = CASE WHEN p_closed IS NULL THEN closed_at
 		WHEN p_closed THEN now() ELSE NULL END,
 	    version = version + 1, updated_at = now()
 	WHERE id = p_episode
 $$;
-REVOKE ALL ON FUNCTION kw.episode_set(uuid, text, uuid, text, boolean) FROM PUBLIC;
+REVOKE ALL ON FUNCTION kw.episode_set(uuid, text, uuid, boolean) FROM PUBLIC;
 -- Not granted to the API role: only the definer operations below call it.
 
 ------------------------------------------------------------------------------
@@ -50,10 +48,10 @@ BEGIN
 	    p_body->>'feedback', kw.current_user_id())
 	RETURNING * INTO c;
 	UPDATE kw.episodes SET status = 'closed', closed_at = now(),
-	    resume_status = CASE WHEN e.status IN ('registered', 'assessed', 'plan_in_place')
-		THEN e.status ELSE coalesce(resume_status, 'plan_in_place') END,
 	    version = version + 1, updated_at = now()
 	WHERE id = e.id;
+	-- A step up still pending goes with the closure.
+	PERFORM kw.withdraw_step_ups(e.id);
 	RETURN c;
 END
 $$;
@@ -111,7 +109,7 @@ BEGIN
 		    'An episode can be reopened within %s days of closure: register the family again.',
 		    kw.setting('reopen_days')));
 	END IF;
-	UPDATE kw.episodes SET status = coalesce(resume_status, 'registered'), closed_at = NULL,
+	UPDATE kw.episodes SET status = kw.working_status(p_id), closed_at = NULL,
 	    version = version + 1, updated_at = now()
 	WHERE id = p_id;
 	UPDATE kw.closures SET reopened_by = kw.current_user_id(), reopened_at = now(),
@@ -225,12 +223,15 @@ BEGIN
 		PERFORM kw.raise('KW404', 'No such transfer.');
 	END IF;
 	SELECT * INTO e FROM kw.episodes WHERE id = t.episode_id;
-	IF NOT (t.to_keyworker_id = kw.current_user_id()
+	-- Written with coalesce: an out-of-county transfer has no new keyworker,
+	-- and a NULL comparison must not let anyone through.
+	IF NOT coalesce(t.to_keyworker_id = kw.current_user_id()
 	    OR (t.to_keyworker_id IS NULL AND (e.keyworker_id = kw.current_user_id()
-		OR e.keyworker_id = ANY (kw.my_reports())))) THEN
-		IF t.to_keyworker_id IS DISTINCT FROM kw.current_user_id()
-		    AND NOT (e.id = ANY (kw.my_episodes(true)) OR e.keyworker_id = ANY (kw.my_reports())
-			OR e.area_id = ANY (kw.my_areas())) THEN
+		OR e.keyworker_id = ANY (kw.my_reports()))), false) THEN
+		IF NOT coalesce(t.to_keyworker_id = kw.current_user_id(), false)
+		    AND NOT coalesce(e.id = ANY (kw.my_episodes(true))
+			OR e.keyworker_id = ANY (kw.my_reports())
+			OR e.area_id = ANY (kw.my_areas()), false) THEN
 			PERFORM kw.raise('KW404', 'No such transfer.');
 		END IF;
 		PERFORM kw.raise('KW403', 'The proposed keyworker accepts or declines a transfer.');
@@ -283,9 +284,11 @@ BEGIN
 	-- Lock order: the episode, then the transfer (as every writer here).
 	SELECT * INTO e FROM kw.episodes WHERE id = t.episode_id FOR UPDATE;
 	SELECT * INTO t FROM kw.transfers WHERE id = p_transfer FOR UPDATE;
-	IF NOT (e.keyworker_id = kw.current_user_id() OR e.keyworker_id = ANY (kw.my_reports())
-	    OR t.to_keyworker_id = kw.current_user_id()) THEN
-		IF NOT (e.id = ANY (kw.my_episodes(true)) OR e.area_id = ANY (kw.my_areas())) THEN
+	IF NOT coalesce(e.keyworker_id = kw.current_user_id()
+	    OR e.keyworker_id = ANY (kw.my_reports())
+	    OR t.to_keyworker_id = kw.current_user_id(), false) THEN
+		IF NOT coalesce(e.id = ANY (kw.my_episodes(true))
+		    OR e.area_id = ANY (kw.my_areas()), false) THEN
 			PERFORM kw.raise('KW404', 'No such transfer.');
 		END IF;
 		PERFORM kw.raise('KW403', 'The keyworker, their manager or the new keyworker '
@@ -306,17 +309,20 @@ BEGIN
 	IF e.keyworker_id <> t.from_keyworker_id THEN
 		PERFORM kw.raise('KW409', 'The keyworker changed since this transfer was proposed.');
 	END IF;
+	IF t.to_keyworker_id IS NOT NULL AND NOT kw.is_practitioner_any(t.to_keyworker_id) THEN
+		PERFORM kw.rule('keyworker_is_practitioner',
+		    'The new keyworker is no longer an active practitioner.');
+	END IF;
 	IF t.kind = 'out_of_county' THEN
 		INSERT INTO kw.closures (episode_id, reason, family_views, children_views, feedback,
 		    closed_by)
 		VALUES (e.id, 'transferred_out', 'Transferred to ' || t.receiving_authority || '.',
 		    'Transferred to ' || t.receiving_authority || '.', NULL, kw.current_user_id());
-		PERFORM kw.episode_set(e.id, 'closed', NULL,
-		    CASE WHEN e.status IN ('registered', 'assessed', 'plan_in_place') THEN e.status
-			ELSE 'plan_in_place' END, true);
+		PERFORM kw.episode_set(e.id, 'closed', NULL, true);
+		PERFORM kw.withdraw_step_ups(e.id);
 	ELSE
 		DELETE FROM kw.team_members WHERE episode_id = e.id AND user_id = t.to_keyworker_id;
-		PERFORM kw.episode_set(e.id, NULL, t.to_keyworker_id, NULL, NULL);
+		PERFORM kw.episode_set(e.id, NULL, t.to_keyworker_id, NULL);
 		IF t.keep_former_on_team OR t.kind = 'temporary' THEN
 			INSERT INTO kw.team_members (episode_id, user_id, level, added_by)
 			VALUES (e.id, t.from_keyworker_id, 'full', kw.current_user_id())
@@ -469,7 +475,7 @@ BEGIN
 	    kw.current_user_id())
 	RETURNING * INTO s;
 	-- Work does not stop: the episode stays open and workable meanwhile.
-	UPDATE kw.episodes SET status = 'step_up_requested', resume_status = e.status,
+	UPDATE kw.episodes SET status = 'step_up_requested',
 	    version = version + 1, updated_at = now()
 	WHERE id = p_id;
 	IF s.safeguarding_referral_made THEN
@@ -507,8 +513,10 @@ DECLARE
 	decision text := p_body->>'decision';
 BEGIN
 	SELECT * INTO s FROM kw.step_ups WHERE id = p_step_up;
-	IF NOT FOUND OR NOT (s.area_id = ANY (kw.my_areas()) OR s.episode_id = ANY (kw.my_episodes(true))
-	    OR s.requested_by = kw.current_user_id()) THEN
+	IF NOT FOUND OR NOT coalesce(s.area_id = ANY (kw.my_areas())
+	    OR s.episode_id = ANY (kw.my_episodes(true))
+	    OR s.requested_by = kw.current_user_id() OR EXISTS (SELECT 1 FROM kw.episodes x
+		WHERE x.id = s.episode_id AND x.keyworker_id = ANY (kw.my_reports())), false) THEN
 		PERFORM kw.raise('KW404', 'No such step up.');
 	END IF;
 	IF NOT (s.area_id = ANY (kw.my_areas())) THEN
@@ -529,10 +537,9 @@ BEGIN
 	WHERE id = p_step_up RETURNING * INTO s;
 	IF e.status = 'step_up_requested' THEN
 		IF decision = 'accepted' THEN
-			PERFORM kw.episode_set(e.id, 'stepped_up', NULL, NULL, NULL);
+			PERFORM kw.episode_set(e.id, 'stepped_up', NULL, NULL);
 		ELSE
-			PERFORM kw.episode_set(e.id, coalesce(e.resume_status, 'registered'), NULL,
-			    NULL, NULL);
+			PERFORM kw.episode_set(e.id, kw.working_status(e.id), NULL, NULL);
 		END IF;
 	END IF;
 	PERFORM kw.alert_keyworker_of(e.id, 'referral', format('Step up %s.', decision));
@@ -579,12 +586,26 @@ LANGUAGE sql STABLE AS $$
 $$;
 
 -- The former keyworker of the episode a family was stepped up from.
+-- Told only to a coordinator of the episode's area (who reads it anyway).
 CREATE FUNCTION kw.former_keyworker(p_episode uuid) RETURNS uuid
 LANGUAGE sql STABLE SECURITY DEFINER SET search_path = kw, pg_temp AS $$
 	SELECT e.keyworker_id FROM kw.episodes e
 	WHERE e.id = p_episode AND e.status IN ('stepped_up', 'closed')
-	    AND kw.signed_in()
+	    AND e.area_id = ANY (kw.my_areas())
 $$;
+
+-- Pending step ups of an episode being closed are withdrawn with it; only
+-- for the keyworker or their manager, who close it.
+CREATE FUNCTION kw.withdraw_step_ups(p_episode uuid) RETURNS void
+LANGUAGE sql SECURITY DEFINER SET search_path = kw, pg_temp AS $$
+	UPDATE kw.step_ups s SET status = 'withdrawn', decided_at = now(),
+	    decision_note = 'The episode was closed.'
+	FROM kw.episodes e
+	WHERE s.episode_id = p_episode AND s.status = 'pending' AND e.id = p_episode
+	    AND (e.keyworker_id = kw.current_user_id() OR e.keyworker_id = ANY (kw.my_reports()))
+$$;
+REVOKE ALL ON FUNCTION kw.withdraw_step_ups(uuid) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION kw.withdraw_step_ups(uuid) TO keywork_api;
 REVOKE ALL ON FUNCTION kw.former_keyworker(uuid) FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION kw.former_keyworker(uuid) TO keywork_api;
 
