@@ -1,6 +1,6 @@
 # keywork: build, run and test.
 #
-#   make            build the Kore module, keywork-admin and the tests
+#   make            build the Kore module, keywork-admin, keywork-worker and the tests
 #   make run        build, start a local PostgreSQL, migrate, seed demo data, serve :8888
 #   make test       build and run every test against a throwaway PostgreSQL
 #   make test-asan  the same under AddressSanitizer and UndefinedBehaviorSanitizer
@@ -29,19 +29,23 @@ MODULE_SRCS = src/keywork.c src/http.c src/handlers.c \
               src/h_episodes.c src/h_team.c src/h_notes.c \
               src/h_assessment.c src/h_meetings.c src/h_actions.c \
               src/h_progress.c src/h_documents.c src/h_alerts.c \
-              src/h_oversight.c src/h_course.c
+              src/h_oversight.c src/h_course.c \
+              src/h_notifications.c
 ADMIN_SRCS = src/admin.c src/migrate.c
+# The scheduled worker.
+WORKER_SRCS = src/worker.c
 
 CORE_OBJS   = $(CORE_SRCS:src/%.c=$(BUILD)/obj/%.o)
 MODULE_OBJS = $(MODULE_SRCS:src/%.c=$(BUILD)/obj/%.o)
 ADMIN_OBJS  = $(ADMIN_SRCS:src/%.c=$(BUILD)/obj/%.o)
+WORKER_OBJS = $(WORKER_SRCS:src/%.c=$(BUILD)/obj/%.o)
 
 UNIT_TESTS  = $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(wildcard tests/unit/test_*.c))
 ITEST       = $(BUILD)/tests/integration
 
 .PHONY: all deps run test test-unit test-asan bench explain fuzz clean fmt
 
-all: $(BUILD)/keywork.so $(BUILD)/keywork-admin $(UNIT_TESTS) $(ITEST)
+all: $(BUILD)/keywork.so $(BUILD)/keywork-admin $(BUILD)/keywork-worker $(UNIT_TESTS) $(ITEST)
 
 # Installs missing Debian packages (as root) or says how; SKIP_DEPS=1 skips
 # the check (container builds, where the Dockerfile installs them).
@@ -56,6 +60,9 @@ $(BUILD)/keywork.so: $(CORE_OBJS) $(MODULE_OBJS)
 	$(CC) $(CFLAGS) $(KW_CFLAGS) -shared -o $@ $^ $(LIBS)
 
 $(BUILD)/keywork-admin: $(CORE_OBJS) $(ADMIN_OBJS)
+	$(CC) $(CFLAGS) $(KW_CFLAGS) -o $@ $^ $(LIBS)
+
+$(BUILD)/keywork-worker: $(CORE_OBJS) $(WORKER_OBJS)
 	$(CC) $(CFLAGS) $(KW_CFLAGS) -o $@ $^ $(LIBS)
 
 $(BUILD)/tests/%: tests/unit/%.c $(CORE_OBJS)

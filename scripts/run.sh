@@ -31,13 +31,19 @@ mkdir -p var
 
 kore -c var/kore.conf -f -n -r &
 kore_pid=$!
+# The scheduled worker beside it (reminders into GET /v1/notifications).
+"$BUILD/keywork-worker" &
+worker_pid=$!
 stop() {
-	kill -TERM "$kore_pid" 2>/dev/null || true
+	kill -TERM "$kore_pid" "$worker_pid" 2>/dev/null || true
 	wait "$kore_pid" 2>/dev/null || true
+	wait "$worker_pid" 2>/dev/null || true
 	[ "$own_pg" -eq 1 ] && scripts/pg.sh stop var/pg
 	exit 0
 }
 trap stop INT TERM
 echo "keywork: serving on http://127.0.0.1:${KEYWORK_PORT:-8888} (Ctrl-C stops)" >&2
 wait "$kore_pid" || true
+kill -TERM "$worker_pid" 2>/dev/null || true
+wait "$worker_pid" 2>/dev/null || true
 [ "$own_pg" -eq 1 ] && scripts/pg.sh stop var/pg

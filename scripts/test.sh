@@ -6,6 +6,7 @@
 #   3. SQL tests of roles and row-level security (tests/sql/*.sql)
 #   4. the server (Kore, one worker, seccomp on) on a free port
 #   5. integration tests (Criterion + libcurl) against it
+#   5b. the scheduled worker (tests/worker.sh)
 #   6. SIGTERM: the server must stop cleanly
 #
 # SKIP_UNIT=1 skips step 1 (while iterating on the others).
@@ -93,6 +94,10 @@ if ! "$BUILD/tests/integration" --jobs 4; then
 	echo "---- server log (last 50 lines)"; tail -n 50 "$tmp/server.log"
 	exit 1
 fi
+
+echo "== the scheduled worker"
+env ${LD_PRELOAD_ASAN:+LD_PRELOAD=$LD_PRELOAD_ASAN} BUILD="$BUILD" \
+	tests/worker.sh "$KEYWORK_TEST_URL"
 
 echo "== shutdown"
 kill -TERM "$kore_pid"

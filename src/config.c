@@ -151,6 +151,10 @@ static const struct config_setting config_settings[] = {
 	{ "log_level", CONFIG_STRING, "info", 1, 16, S(log_level), 0,
 	    config_log_levels,
 	    "least severe messages logged: debug, info, warn or error" },
+	{ "worker_interval_seconds", CONFIG_INT, "60", 1, 86400,
+	    S(worker_interval_seconds), 0, NULL,
+	    "seconds between the scheduled worker's passes (it also wakes "
+	    "when something becomes due)" },
 	{ "demo_mode", CONFIG_BOOL, "false", 0, 1, S(demo_mode), 0, NULL,
 	    "allow seeding demo accounts (published password); never in "
 	    "production" },

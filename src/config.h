@@ -50,6 +50,7 @@ struct config {
 
 	/* Logging */
 	char	*log_level;		  /* "debug", "info", "warn", "error" */
+	int	 worker_interval_seconds; /* 60 */
 	int	 demo_mode;		  /* bool, 0 */
 };
 

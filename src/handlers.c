@@ -86,6 +86,8 @@ const struct handler_entry handlers_table[] = {
 	{ "allocateStepDown", h_allocate_step_down },
 	{ "closeEpisode", h_close_episode },
 	{ "reopenEpisode", h_reopen_episode },
+	{ "listNotifications", h_list_notifications },
+	{ "readNotification", h_read_notification },
 	{ NULL, NULL },
 };
 

@@ -118,6 +118,9 @@ int	h_create_step_down(struct kw_req *);
 int	h_allocate_step_down(struct kw_req *);
 int	h_close_episode(struct kw_req *);
 int	h_reopen_episode(struct kw_req *);
+/* notifications */
+int	h_list_notifications(struct kw_req *);
+int	h_read_notification(struct kw_req *);
 /* admin: the holiday calendar */
 int	h_list_holidays(struct kw_req *);
 int	h_put_holidays(struct kw_req *);

@@ -190,6 +190,14 @@ BEGIN
 		FROM kw.outcome_areas a WHERE a.name IN ('Family routine', 'Education and learning');
 	END LOOP;
 
+	-- Reminders for the scheduled worker to write: one action overdue, one
+	-- due in two days.
+	INSERT INTO kw.actions (episode_id, what, owner_user_id, measure, due_date, created_by)
+	VALUES (brook, 'Book a school nurse appointment for Max', d.keyworker,
+	    'Appointment booked', kw.today() - 2, d.keyworker),
+	    (hale, 'Send the family a copy of the plan', d.keyworker,
+	    'Copy received by the family', kw.today() + 2, d.keyworker);
+
 	-- Under review: Rivers' review meeting is arranged, the health visitor
 	-- (limited access) invited and owning an action, and a document filed.
 	INSERT INTO kw.meetings (episode_id, scheduled_at, venue, family_can_attend, created_by)
