@@ -11,7 +11,7 @@ WORKDIR /src
 COPY Makefile ./
 COPY src ./src
 # The image needs the programs only; tests run with `make test`.
-RUN make SKIP_DEPS=1 build/keywork.so build/keywork-admin
+RUN make SKIP_DEPS=1 build/keywork.so build/keywork-admin build/keywork-worker
 
 FROM debian:12-slim
 RUN apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends \
@@ -19,7 +19,8 @@ RUN apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-ins
 	&& rm -rf /var/lib/apt/lists/* \
 	&& useradd --system --home /srv/keywork --shell /usr/sbin/nologin keywork
 WORKDIR /srv/keywork
-COPY --from=build /src/build/keywork.so /src/build/keywork-admin ./build/
+COPY --from=build /src/build/keywork.so /src/build/keywork-admin \
+    /src/build/keywork-worker ./build/
 COPY openapi.yaml ./
 COPY conf ./conf
 COPY sql ./sql

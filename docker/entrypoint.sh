@@ -2,6 +2,7 @@
 # keywork container entrypoint.
 #   serve     render Kore's configuration from the settings and run the API
 #   migrate   apply sql/migrations (needs DATABASE_URL, the schema owner)
+#   worker    the scheduled worker (needs DATABASE_URL, the schema owner)
 #   admin ... any keywork-admin command
 set -eu
 cmd=${1:-serve}
@@ -14,6 +15,9 @@ serve)
 	;;
 migrate)
 	exec build/keywork-admin migrate
+	;;
+worker)
+	exec build/keywork-worker "$@"
 	;;
 admin)
 	exec build/keywork-admin "$@"
