@@ -96,8 +96,9 @@ if ! "$BUILD/tests/integration" --jobs 4; then
 fi
 
 echo "== the scheduled worker"
-env ${LD_PRELOAD_ASAN:+LD_PRELOAD=$LD_PRELOAD_ASAN} BUILD="$BUILD" \
-	tests/worker.sh "$KEYWORK_TEST_URL"
+# Not under the preloaded sanitizer runtime: the worker is instrumented
+# itself, and psql and curl stall in GSSAPI set-up with it preloaded.
+BUILD="$BUILD" tests/worker.sh "$KEYWORK_TEST_URL"
 
 echo "== shutdown"
 kill -TERM "$kore_pid"
