@@ -20,6 +20,12 @@ h_create_action(struct kw_req *r)
 }
 
 int
+h_get_action(struct kw_req *r)
+{
+	return handlers_call(r, "get_action", handlers_ok_etag, by_id, 1, NULL, 0);
+}
+
+int
 h_update_action(struct kw_req *r)
 {
 	const char	*before[1] = { kw_header(r, "If-Match") };

@@ -56,6 +56,7 @@ const struct handler_entry handlers_table[] = {
 	{ "recordOutcomes", h_record_outcomes },
 	{ "listActions", h_list_actions },
 	{ "createAction", h_create_action },
+	{ "getAction", h_get_action },
 	{ "updateAction", h_update_action },
 	{ "listOutcomeScores", h_list_outcome_scores },
 	{ "addOutcomeScores", h_add_outcome_scores },

@@ -85,6 +85,7 @@ int	h_record_outcomes(struct kw_req *);
 /* actions */
 int	h_list_actions(struct kw_req *);
 int	h_create_action(struct kw_req *);
+int	h_get_action(struct kw_req *);
 int	h_update_action(struct kw_req *);
 /* progress */
 int	h_list_outcome_scores(struct kw_req *);

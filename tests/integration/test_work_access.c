@@ -606,9 +606,28 @@ Test(work_access, an_owner_reports_progress_on_their_own_action)
 	snprintf(path, sizeof(path), "/v1/actions/%s", w.action_lim);
 	snprintf(path2, sizeof(path2), "/v1/actions/%s", w.action_full);
 
+	/* Each reads what they may, with its ETag for the next change. */
+	r = get(path2, w.limited.tok);
+	cr_assert_eq(r->status, 404, "limited reads another's action: %ld",
+	    r->status);
+	kwt_free(r);
+	r = get(path, w.stranger.tok);
+	cr_assert_eq(r->status, 404, "stranger reads an action: %ld", r->status);
+	kwt_free(r);
+	r = get(path2, w.full.tok);
+	cr_assert_eq(r->status, 200, "full member reads an action: %ld",
+	    r->status);
+	kwt_free(r);
+	r = get(path, w.limited.tok);
+	cr_assert_eq(r->status, 200, "owner reads their action: %ld %s",
+	    r->status, r->raw);
+	cr_assert_str_eq(kwt_str(r, "id"), w.action_lim);
+	snprintf(hdr, sizeof(hdr), "If-Match: %s", kwt_header(r, "ETag"));
+	kwt_free(r);
+
 	r = send_json("PATCH", path, w.limited.tok,
 	    "{\"status\":\"in_progress\",\"progress\":\"Week one sent.\"}",
-	    "If-Match: \"1\"");
+	    hdr);
 	cr_assert_eq(r->status, 200, "owner's progress: %ld %s", r->status,
 	    r->raw);
 	cr_assert_str_eq(kwt_str(r, "status"), "in_progress");
