@@ -143,8 +143,7 @@ handlers_page_args(struct kw_req *r, char *limit, size_t limitlen, char *at,
 }
 
 static int	handlers_reply(struct kw_req *, PGresult *, int, int);
-static int	handlers_page_keyed(struct kw_req *, PGresult *, const char *);
-static int	handlers_page_keyed2(struct kw_req *, PGresult *, const char *,
+static int	handlers_page_keyed(struct kw_req *, PGresult *, const char *,
 		    const char *);
 
 int
@@ -276,29 +275,24 @@ handlers_body_text(struct kw_req *r, const char *const *omit)
 int
 handlers_page(struct kw_req *r, PGresult *res)
 {
-	return handlers_page_keyed(r, res, "id");
+	return handlers_page_keyed(r, res, "created_at", "id");
 }
 
 int
 handlers_page_by_user(struct kw_req *r, PGresult *res)
 {
-	return handlers_page_keyed(r, res, "user_id");
+	return handlers_page_keyed(r, res, "created_at", "user_id");
 }
 
 int
 handlers_page_by_due(struct kw_req *r, PGresult *res)
 {
-	return handlers_page_keyed2(r, res, "due", "key");
+	return handlers_page_keyed(r, res, "due", "key");
 }
 
+/* A page whose cursor is the last item's (at_key, key) members. */
 static int
-handlers_page_keyed(struct kw_req *r, PGresult *res, const char *key)
-{
-	return handlers_page_keyed2(r, res, "created_at", key);
-}
-
-static int
-handlers_page_keyed2(struct kw_req *r, PGresult *res, const char *at_key,
+handlers_page_keyed(struct kw_req *r, PGresult *res, const char *at_key,
     const char *key)
 {
 	json_t		*items, *last, *l;
