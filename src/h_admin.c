@@ -233,3 +233,38 @@ h_revoke_api_client(struct kw_req *r)
 
 	return kw_call(r, "revoke_api_client", 1, handlers_no_content, 1, args);
 }
+
+/* The outbox of email and webhook deliveries, filtered by status and channel. */
+int
+h_list_deliveries(struct kw_req *r)
+{
+	const char	*extra[2];
+	json_t		*v;
+
+	extra[0] = (v = kw_query(r, "status")) != NULL ? json_string_value(v) : NULL;
+	extra[1] = (v = kw_query(r, "channel")) != NULL ? json_string_value(v) : NULL;
+	return handlers_list(r, "list_deliveries", handlers_page, NULL, 0, extra, 2);
+}
+
+int
+h_retry_delivery(struct kw_req *r)
+{
+	static const char *const	by_id[] = { "id" };
+
+	return handlers_call(r, "retry_delivery", handlers_ok, by_id, 1, NULL, 0);
+}
+
+int
+h_list_settings(struct kw_req *r)
+{
+	return handlers_call(r, "list_settings", handlers_ok, NULL, 0, NULL, 0);
+}
+
+int
+h_update_setting(struct kw_req *r)
+{
+	static const char *const	by_name[] = { "name" };
+
+	return handlers_call_body(r, "update_setting", handlers_ok, by_name, 1,
+	    NULL, 0);
+}

@@ -89,6 +89,13 @@ const struct handler_entry handlers_table[] = {
 	{ "reopenEpisode", h_reopen_episode },
 	{ "listNotifications", h_list_notifications },
 	{ "readNotification", h_read_notification },
+	{ "listWebhooks", h_list_webhooks },
+	{ "createWebhook", h_create_webhook },
+	{ "deleteWebhook", h_delete_webhook },
+	{ "listDeliveries", h_list_deliveries },
+	{ "retryDelivery", h_retry_delivery },
+	{ "listSettings", h_list_settings },
+	{ "updateSetting", h_update_setting },
 	{ NULL, NULL },
 };
 

@@ -48,6 +48,10 @@ int	h_get_user(struct kw_req *);
 int	h_update_user(struct kw_req *);
 int	h_create_api_client(struct kw_req *);
 int	h_revoke_api_client(struct kw_req *);
+int	h_list_deliveries(struct kw_req *);
+int	h_retry_delivery(struct kw_req *);
+int	h_list_settings(struct kw_req *);
+int	h_update_setting(struct kw_req *);
 
 /* episodes */
 int	h_list_episodes(struct kw_req *);
@@ -122,6 +126,10 @@ int	h_reopen_episode(struct kw_req *);
 /* notifications */
 int	h_list_notifications(struct kw_req *);
 int	h_read_notification(struct kw_req *);
+/* webhooks */
+int	h_list_webhooks(struct kw_req *);
+int	h_create_webhook(struct kw_req *);
+int	h_delete_webhook(struct kw_req *);
 /* admin: the holiday calendar */
 int	h_list_holidays(struct kw_req *);
 int	h_put_holidays(struct kw_req *);

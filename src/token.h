@@ -15,6 +15,7 @@
 #define TOKEN_PREFIX_ACCESS	"kwa_"
 #define TOKEN_PREFIX_REFRESH	"kwr_"
 #define TOKEN_PREFIX_APIKEY	"kwk_"
+#define TOKEN_PREFIX_WEBHOOK	"kws_"	/* a webhook signing secret */
 
 #define TOKEN_LEN	(4 + 43)	/* prefix + base64url(32 bytes) */
 #define TOKEN_HASH_LEN	64		/* hex SHA-256 */
