@@ -30,10 +30,10 @@ MODULE_SRCS = src/keywork.c src/http.c src/handlers.c \
               src/h_assessment.c src/h_meetings.c src/h_actions.c \
               src/h_progress.c src/h_documents.c src/h_alerts.c \
               src/h_oversight.c src/h_course.c \
-              src/h_notifications.c
+              src/h_notifications.c src/h_webhooks.c
 ADMIN_SRCS = src/admin.c src/migrate.c
 # The scheduled worker.
-WORKER_SRCS = src/worker.c
+WORKER_SRCS = src/worker.c src/deliver.c
 
 CORE_OBJS   = $(CORE_SRCS:src/%.c=$(BUILD)/obj/%.o)
 MODULE_OBJS = $(MODULE_SRCS:src/%.c=$(BUILD)/obj/%.o)
@@ -63,7 +63,12 @@ $(BUILD)/keywork-admin: $(CORE_OBJS) $(ADMIN_OBJS)
 	$(CC) $(CFLAGS) $(KW_CFLAGS) -o $@ $^ $(LIBS)
 
 $(BUILD)/keywork-worker: $(CORE_OBJS) $(WORKER_OBJS)
-	$(CC) $(CFLAGS) $(KW_CFLAGS) -o $@ $^ $(LIBS)
+	$(CC) $(CFLAGS) $(KW_CFLAGS) -o $@ $^ $(LIBS) -lcurl -lm
+
+# The worker's delivery module needs libcurl.
+$(BUILD)/tests/test_deliver: tests/unit/test_deliver.c $(CORE_OBJS) $(BUILD)/obj/deliver.o
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) $(KW_CFLAGS) -o $@ $^ $(LIBS) -lcurl -lcriterion
 
 $(BUILD)/tests/%: tests/unit/%.c $(CORE_OBJS)
 	@mkdir -p $(dir $@)

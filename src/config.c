@@ -38,6 +38,8 @@ enum config_type {
 
 /* The value ends up in Kore's whitespace-separated syntax. */
 #define CONFIG_F_WORD		0x01
+/* Never printed (config_dump shows only whether it is set). */
+#define CONFIG_F_SECRET		0x02
 
 struct config_setting {
 	const char		*name;
@@ -151,13 +153,51 @@ static const struct config_setting config_settings[] = {
 	{ "log_level", CONFIG_STRING, "info", 1, 16, S(log_level), 0,
 	    config_log_levels,
 	    "least severe messages logged: debug, info, warn or error" },
+	{ "demo_mode", CONFIG_BOOL, "false", 0, 1, S(demo_mode), 0, NULL,
+	    "allow seeding demo accounts (published password); never in "
+	    "production" },
+
+	/* The scheduled worker and its delivery channels */
 	{ "worker_interval_seconds", CONFIG_INT, "60", 1, 86400,
 	    S(worker_interval_seconds), 0, NULL,
 	    "seconds between the scheduled worker's passes (it also wakes "
 	    "when something becomes due)" },
-	{ "demo_mode", CONFIG_BOOL, "false", 0, 1, S(demo_mode), 0, NULL,
-	    "allow seeding demo accounts (published password); never in "
-	    "production" },
+	{ "smtp_url", CONFIG_STRING, "", 0, 1024, S(smtp_url), 0, NULL,
+	    "SMTP server for reminder email, smtp://host:port or "
+	    "smtps://host:port; empty: no email" },
+	{ "smtp_starttls", CONFIG_BOOL, "true", 0, 1, S(smtp_starttls), 0,
+	    NULL, "require STARTTLS on smtp:// (never send mail in clear)" },
+	{ "smtp_username", CONFIG_STRING, "", 0, 256, S(smtp_username), 0,
+	    NULL, "SMTP AUTH user name; empty: no AUTH" },
+	{ "smtp_password", CONFIG_STRING, "", 0, 256, S(smtp_password),
+	    CONFIG_F_SECRET, NULL, "SMTP AUTH password (set it in the "
+	    "environment)" },
+	{ "smtp_from", CONFIG_STRING, "keywork@localhost", 3, 254,
+	    S(smtp_from), 0, NULL, "sender address of reminder email" },
+	{ "smtp_ca_file", CONFIG_STRING, "", 0, 1024, S(smtp_ca_file), 0,
+	    NULL, "CA certificates (PEM) that the SMTP server's certificate "
+	    "is checked against; empty: the system's" },
+	{ "webhook_timeout_seconds", CONFIG_INT, "10", 1, 120,
+	    S(webhook_timeout_seconds), 0, NULL,
+	    "seconds a webhook receiver has to answer" },
+	{ "webhook_allow_http", CONFIG_BOOL, "false", 0, 1,
+	    S(webhook_allow_http), 0, NULL,
+	    "accept plain http:// webhook URLs (local testing only)" },
+	{ "delivery_max_attempts", CONFIG_INT, "8", 1, 100,
+	    S(delivery_max_attempts), 0, NULL,
+	    "attempts at an email or webhook before it is marked dead" },
+	{ "delivery_backoff_seconds", CONFIG_INT, "30", 1, 86400,
+	    S(delivery_backoff_seconds), 0, NULL,
+	    "wait before the first retry; doubled each attempt, with jitter" },
+	{ "delivery_backoff_max_seconds", CONFIG_INT, "3600", 1, 604800,
+	    S(delivery_backoff_max_seconds), 0, NULL,
+	    "longest wait between retries" },
+	{ "delivery_lease_seconds", CONFIG_INT, "300", 5, 86400,
+	    S(delivery_lease_seconds), 0, NULL,
+	    "how long a worker holds the deliveries it claimed; a worker that "
+	    "dies leaves them to others after this" },
+	{ "delivery_batch", CONFIG_INT, "50", 1, 1000, S(delivery_batch), 0,
+	    NULL, "deliveries a worker claims at a time" },
 };
 
 #undef S
@@ -343,6 +383,11 @@ config_dump(const struct config *c, FILE *out)
 		switch (s->type) {
 		case CONFIG_STRING:
 			str = *config_str((struct config *)c, s);
+			if (s->flags & CONFIG_F_SECRET) {
+				fputs(str != NULL && *str != '\0' ?
+				    "\"(set)\"" : "\"\"", out);
+				break;
+			}
 			config_print_quoted(out, str != NULL ? str : "",
 			    strcmp(s->name, "database_url") == 0);
 			break;

@@ -50,8 +50,23 @@ struct config {
 
 	/* Logging */
 	char	*log_level;		  /* "debug", "info", "warn", "error" */
-	int	 worker_interval_seconds; /* 60 */
 	int	 demo_mode;		  /* bool, 0 */
+
+	/* The scheduled worker and its delivery channels */
+	int	 worker_interval_seconds; /* 60 */
+	char	*smtp_url;		  /* "" (no email), smtp://host:port */
+	int	 smtp_starttls;		  /* bool, 1: refuse to send unencrypted */
+	char	*smtp_username;		  /* "" (no AUTH) */
+	char	*smtp_password;		  /* "" */
+	char	*smtp_from;		  /* "keywork@localhost" */
+	char	*smtp_ca_file;		  /* "" (the system's CAs) */
+	int	 webhook_timeout_seconds; /* 10 */
+	int	 webhook_allow_http;	  /* bool, 0: https URLs only */
+	int	 delivery_max_attempts;	  /* 8 */
+	int	 delivery_backoff_seconds; /* 30: first retry after 15..30 s */
+	int	 delivery_backoff_max_seconds; /* 3600 */
+	int	 delivery_lease_seconds;  /* 300 */
+	int	 delivery_batch;	  /* 50 */
 };
 
 /* The loaded configuration (the program's one global). */
