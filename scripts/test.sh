@@ -6,7 +6,8 @@
 #   3. SQL tests of roles and row-level security (tests/sql/*.sql)
 #   4. the server (Kore, one worker, seccomp on) on a free port
 #   5. integration tests (Criterion + libcurl) against it
-#   5b. the scheduled worker (tests/worker.sh)
+#   5b. the scheduled worker (tests/worker.sh), and its email and webhook
+#       deliveries to real SMTP and HTTP peers (tests/delivery.sh)
 #   6. SIGTERM: the server must stop cleanly
 #
 # SKIP_UNIT=1 skips step 1 (while iterating on the others).
@@ -99,6 +100,9 @@ echo "== the scheduled worker"
 # Not under the preloaded sanitizer runtime: the worker is instrumented
 # itself, and psql and curl stall in GSSAPI set-up with it preloaded.
 BUILD="$BUILD" tests/worker.sh "$KEYWORK_TEST_URL"
+
+echo "== delivery by email and webhook"
+BUILD="$BUILD" tests/delivery.sh "$KEYWORK_TEST_URL"
 
 echo "== shutdown"
 kill -TERM "$kore_pid"

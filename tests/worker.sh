@@ -4,8 +4,9 @@
 # BUILD set and the server's URL in $1.
 #
 #   - 1,000 overdue actions owned by a TAF member: two workers at once
-#     write each reminder exactly once (owner and keyworker: 2,000), and
-#     another pass writes none;
+#     write each reminder exactly once (owner and keyworker: 2,000, and
+#     the step up suggested for stalled progress to the keyworker and
+#     their manager), and another pass writes none;
 #   - a running worker wakes on NOTIFY when an action changes, long before
 #     its interval, and stops cleanly on SIGTERM;
 #   - the reminders reach the API: GET /v1/notifications, POST .../read.
@@ -46,7 +47,7 @@ w2=$!
 rc1=0; rc2=0
 wait "$w1" || rc1=$?
 wait "$w2" || rc2=$?
-n=$(q "SELECT count(*) FROM kw.notifications WHERE episode_id = '$ep'")
+n=$(q "SELECT count(*) FROM kw.notifications WHERE episode_id = '$ep' AND rule LIKE 'deadline%'")
 dup=$(q "SELECT count(*) FROM (SELECT user_id, deadline_kind, subject_id, rule
     FROM kw.notifications WHERE episode_id = '$ep'
     GROUP BY 1, 2, 3, 4 HAVING count(*) > 1) x")
@@ -56,13 +57,21 @@ else
 	fail "two workers: exit $rc1/$rc2, $n reminders (want 2000), $dup duplicated"
 	cat "$tmp/w1.log" "$tmp/w2.log"
 fi
+# 1,000 actions overdue stall the episode: a step up is suggested to the
+# keyworker and their line manager, once each.
+s=$(q "SELECT string_agg(u.email || ':' || n.reason, ' ' ORDER BY u.email)
+    FROM kw.notifications n JOIN kw.users u ON u.id = n.user_id
+    WHERE n.episode_id = '$ep' AND n.rule = 'step_up_suggested'")
+[ "$s" = "keyworker@example.org:actions_overdue manager@example.org:actions_overdue" ] &&
+	pass "stalled progress (actions overdue) suggests a step up to the keyworker and manager" ||
+	fail "step up suggested: $s"
 written=$(grep -ho '[0-9]* reminders written' "$tmp/w1.log" "$tmp/w2.log" | awk '{s += $1} END {print s}')
 [ "$written" -ge 2000 ] && pass "the two passes report what they wrote ($written)" ||
 	fail "the passes report $written written"
 
 "$BUILD/keywork-worker" --once 2>"$tmp/w3.log"
 if grep -q '"pass done, 0 reminders written"' "$tmp/w3.log" &&
-    [ "$(q "SELECT count(*) FROM kw.notifications WHERE episode_id = '$ep'")" = 2000 ]; then
+    [ "$(q "SELECT count(*) FROM kw.notifications WHERE episode_id = '$ep'")" = 2002 ]; then
 	pass "another pass writes nothing"
 else
 	fail "another pass wrote again"; cat "$tmp/w3.log"
@@ -76,7 +85,7 @@ q "INSERT INTO kw.actions (episode_id, what, owner_user_id, measure, due_date, c
 SELECT '$ep', 'Late action', t.id, 'Done', kw.today() - 1, k.id FROM kw.users t, kw.users k
 WHERE t.email = 'teacher@example.org' AND k.email = 'keyworker@example.org'" >/dev/null
 i=0
-while [ "$(q "SELECT count(*) FROM kw.notifications WHERE episode_id = '$ep'")" != 2002 ]; do
+while [ "$(q "SELECT count(*) FROM kw.notifications WHERE episode_id = '$ep'")" != 2004 ]; do
 	i=$((i + 1)); [ "$i" -gt 50 ] && break
 	sleep 0.1
 done
