@@ -1,0 +1,68 @@
+#!/bin/sh
+# The scheduled worker's pass, run by make bench on its loaded database
+# (DATABASE_URL: the owner; BUILD set): for N in BENCH_REMINDERS (default
+# "10000 100000"), N actions fall due today on open episodes, and one pass
+# of keywork-worker --once (in-app channel: no SMTP, no webhooks) writes
+# their N reminders. Printed per N: the pass's wall time, reminders per
+# second, and the ratio to a reference measured in the same run: a plain
+# INSERT of N rows of the same shape with the same unique key, the
+# database's own ceiling for writing them. Then an idle pass over the N
+# reminders already written (what every later pass costs while they stay
+# due). The actions and reminders of one N are removed before the next.
+set -eu
+BUILD=${BUILD:-build}
+sizes=${BENCH_REMINDERS:-10000 100000}
+q() { psql -X -q -t -A -v ON_ERROR_STOP=1 "$DATABASE_URL" -c "$1"; }
+now() { date +%s.%N; }
+since() { awk -v a="$1" -v b="$(now)" 'BEGIN { printf "%.3f", b - a }'; }
+
+# Everything already due is written first, so each timed pass writes
+# exactly its N.
+KEYWORK_SMTP_URL= "$BUILD/keywork-worker" --once 2>/dev/null
+q "CREATE TABLE IF NOT EXISTS bench_reminders (LIKE kw.notifications INCLUDING ALL)" >/dev/null
+open=$(q "SELECT count(*) FROM kw.episodes WHERE status <> 'closed'")
+
+echo
+echo "keywork-worker pass (in-app channel), $open open episodes:"
+echo
+echo "| reminders due | pass (s) | reminders/s | reference INSERT (s) | ratio to reference | idle pass (s) |"
+echo "|---:|---:|---:|---:|---:|---:|"
+for n in $sizes; do
+	q "WITH e AS (SELECT id, keyworker_id, row_number() OVER (ORDER BY id) - 1 AS i
+	    FROM kw.episodes WHERE status <> 'closed')
+	INSERT INTO kw.actions (episode_id, what, owner_user_id, measure, due_date, created_by)
+	SELECT e.id, 'Bench action', e.keyworker_id, 'Done', kw.today(), e.keyworker_id
+	FROM generate_series(1, $n) g JOIN e ON e.i = g % $open" >/dev/null
+	q "VACUUM ANALYZE kw.actions" >/dev/null
+	t=$(now)
+	KEYWORK_SMTP_URL= "$BUILD/keywork-worker" --once 2>"$BUILD/bench-worker.log"
+	pass=$(since "$t")
+	got=$(q "SELECT count(*) FROM kw.notifications n JOIN kw.actions a ON a.id = n.subject_id
+	    WHERE a.what = 'Bench action'")
+	[ "$got" = "$n" ] || { echo "bench-worker: the pass wrote $got of $n reminders" >&2; exit 1; }
+	t=$(now)
+	KEYWORK_SMTP_URL= "$BUILD/keywork-worker" --once 2>/dev/null
+	idle=$(since "$t")
+	# The reference: the same rows written by a plain INSERT, unique key and
+	# indexes as kw.notifications, no rules evaluated.
+	q "TRUNCATE bench_reminders" >/dev/null
+	t=$(now)
+	q "INSERT INTO bench_reminders (user_id, rule, dedupe_key, episode_id, deadline_kind,
+	    subject_id, due)
+	SELECT n.user_id, n.rule, n.dedupe_key || ':ref', n.episode_id, n.deadline_kind,
+	    n.subject_id, n.due
+	FROM kw.notifications n JOIN kw.actions a ON a.id = n.subject_id
+	WHERE a.what = 'Bench action'
+	ON CONFLICT (dedupe_key) DO NOTHING" >/dev/null
+	ref=$(since "$t")
+	awk -v n="$n" -v p="$pass" -v r="$ref" -v i="$idle" 'BEGIN {
+		printf "| %d | %.2f | %.0f | %.2f | %.3f | %.2f |\n", n, p, n / p, r, r / p, i }'
+	q "DELETE FROM kw.notifications n USING kw.actions a
+	WHERE a.id = n.subject_id AND a.what = 'Bench action';
+	DELETE FROM kw.actions WHERE what = 'Bench action'" >/dev/null
+done
+q "DROP TABLE bench_reminders" >/dev/null
+echo
+echo "ratio to reference: the plain INSERT's time over the pass's (1.0: the pass costs"
+echo "no more than writing its rows); the rate should hold from the smallest N to the"
+echo "largest."
