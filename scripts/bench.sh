@@ -9,6 +9,8 @@
 #   GET  /v1/episodes              the keyworker's first page (50)
 #   GET  /v1/episodes/{id}         the keyworker's demo episode (Rivers)
 #   POST /v1/episodes/{id}/notes   a case note on it (tests/perf/create_note.lua)
+#   then keywork-worker's pass over BENCH_REMINDERS due reminders
+#   (scripts/bench-worker.sh)
 #
 #   BENCH_SECONDS (10)  BENCH_CONNECTIONS (32)  BENCH_THREADS (2)
 #   BENCH_EPISODES (10000; 0: the demo data only)
@@ -136,3 +138,6 @@ row "POST /v1/episodes/{id}/notes" "$note"
 echo
 awk -v b="$b" -v m="$(echo "$me" | awk '{print $2}')" \
 	'BEGIN { printf "ratio GET /v1/me / bare route: %.3f\n", m / b }'
+
+# The scheduled worker's pass over 10,000 and 100,000 due reminders.
+BUILD="$BUILD" scripts/bench-worker.sh
