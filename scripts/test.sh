@@ -7,11 +7,13 @@
 #   4. the server (Kore, one worker, seccomp on) on a free port
 #   5. integration tests (Criterion + libcurl) against it
 #   5b. the scheduled worker (tests/worker.sh)
+#   5c. HTTPS through nginx in front of the server (tests/https.sh)
 #   6. SIGTERM: the server must stop cleanly
 #
 # SKIP_UNIT=1 skips step 1 (while iterating on the others).
 # TEST_PORT_BASE=NN moves the ports searched from (NN432 for PostgreSQL,
-# NN888 for the server), so that runs side by side do not race for them.
+# NN888 for the server, NN443 and NN080 for nginx), so that runs side by
+# side do not race for them.
 # Keep NN below the kernel's ephemeral range (ip_local_port_range, from
 # 32768 by default): a client socket may hold any port inside it.
 set -eu
@@ -73,6 +75,8 @@ echo "== server"
 api_port=$(free_port "${TEST_PORT_BASE:-28}888")
 export KEYWORK_PORT=$api_port KEYWORK_WORKERS=1 KEYWORK_DB_CONNECTIONS=4 KEYWORK_MODULE_PATH="$BUILD/keywork.so" KEYWORK_PID_FILE="$tmp/kore.pid"
 export KEYWORK_DATABASE_URL KEYWORK_LOG_LEVEL=info
+# As behind nginx in production: the proxy in tests/https.sh is on loopback.
+export KEYWORK_TRUSTED_PROXIES=127.0.0.1
 "$BUILD/keywork-admin" kore-conf >"$tmp/kore.conf"
 # Line-buffered, so Kore's own lines (a worker gone, a sandbox violation)
 # reach the log while the tests still run.
@@ -99,6 +103,9 @@ echo "== the scheduled worker"
 # Not under the preloaded sanitizer runtime: the worker is instrumented
 # itself, and psql and curl stall in GSSAPI set-up with it preloaded.
 BUILD="$BUILD" tests/worker.sh "$KEYWORK_TEST_URL"
+
+echo "== HTTPS through nginx"
+tests/https.sh "$KEYWORK_TEST_URL" "$tmp/https"
 
 echo "== shutdown"
 kill -TERM "$kore_pid"
