@@ -2,6 +2,7 @@
 # make test: every test, against a throwaway PostgreSQL and a real server.
 #
 #   1. unit tests (Criterion), one binary per module
+#   1b. docker-compose.yml and the nginx container's start-up (tests/compose.sh)
 #   2. a fresh PostgreSQL cluster in a temporary folder, migrated
 #   3. SQL tests of roles and row-level security (tests/sql/*.sql)
 #   4. the server (Kore, one worker, seccomp on) on a free port
@@ -50,6 +51,9 @@ for t in "$BUILD"/tests/test_*; do
 	echo "-- $t"
 	"$t" --jobs 2
 done
+
+echo "== docker compose"
+tests/compose.sh "$tmp/compose"
 
 echo "== database"
 pg_port=$(free_port "${TEST_PORT_BASE:-25}432")
