@@ -2,17 +2,20 @@
 # make test: every test, against a throwaway PostgreSQL and a real server.
 #
 #   1. unit tests (Criterion), one binary per module
+#   1b. docker-compose.yml and the nginx container's start-up (tests/compose.sh)
 #   2. a fresh PostgreSQL cluster in a temporary folder, migrated
 #   3. SQL tests of roles and row-level security (tests/sql/*.sql)
 #   4. the server (Kore, one worker, seccomp on) on a free port
 #   5. integration tests (Criterion + libcurl) against it
 #   5b. the scheduled worker (tests/worker.sh), and its email and webhook
 #       deliveries to real SMTP and HTTP peers (tests/delivery.sh)
+#   5c. HTTPS through nginx in front of the server (tests/https.sh)
 #   6. SIGTERM: the server must stop cleanly
 #
 # SKIP_UNIT=1 skips step 1 (while iterating on the others).
 # TEST_PORT_BASE=NN moves the ports searched from (NN432 for PostgreSQL,
-# NN888 for the server), so that runs side by side do not race for them.
+# NN888 for the server, NN443 and NN080 for nginx), so that runs side by
+# side do not race for them.
 # Keep NN below the kernel's ephemeral range (ip_local_port_range, from
 # 32768 by default): a client socket may hold any port inside it.
 set -eu
@@ -50,6 +53,9 @@ for t in "$BUILD"/tests/test_*; do
 	"$t" --jobs 2
 done
 
+echo "== docker compose"
+tests/compose.sh "$tmp/compose"
+
 echo "== database"
 pg_port=$(free_port "${TEST_PORT_BASE:-25}432")
 scripts/pg.sh start "$tmp/pg" "$pg_port"
@@ -74,6 +80,8 @@ echo "== server"
 api_port=$(free_port "${TEST_PORT_BASE:-28}888")
 export KEYWORK_PORT=$api_port KEYWORK_WORKERS=1 KEYWORK_DB_CONNECTIONS=4 KEYWORK_MODULE_PATH="$BUILD/keywork.so" KEYWORK_PID_FILE="$tmp/kore.pid"
 export KEYWORK_DATABASE_URL KEYWORK_LOG_LEVEL=info
+# As behind nginx in production: the proxy in tests/https.sh is on loopback.
+export KEYWORK_TRUSTED_PROXIES=127.0.0.1
 "$BUILD/keywork-admin" kore-conf >"$tmp/kore.conf"
 # Line-buffered, so Kore's own lines (a worker gone, a sandbox violation)
 # reach the log while the tests still run.
@@ -103,6 +111,9 @@ BUILD="$BUILD" tests/worker.sh "$KEYWORK_TEST_URL"
 
 echo "== delivery by email and webhook"
 BUILD="$BUILD" tests/delivery.sh "$KEYWORK_TEST_URL"
+
+echo "== HTTPS through nginx"
+tests/https.sh "$KEYWORK_TEST_URL" "$tmp/https"
 
 echo "== shutdown"
 kill -TERM "$kore_pid"

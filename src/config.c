@@ -7,6 +7,9 @@
  * struct, so the rest of the program never sees a value out of range.
  */
 #include <sys/types.h>
+#include <sys/socket.h>
+#include <netinet/in.h>
+#include <arpa/inet.h>
 
 #include <errno.h>
 #include <stddef.h>
@@ -40,6 +43,11 @@ enum config_type {
 #define CONFIG_F_WORD		0x01
 /* Never printed (config_dump shows only whether it is set). */
 #define CONFIG_F_SECRET		0x02
+/* A list of addresses and prefixes, kept parsed (trusted_proxies). */
+#define CONFIG_F_NETS		0x04
+
+/* Entries of an address list; more is a mistake. */
+#define CONFIG_NETS_MAX		64
 
 struct config_setting {
 	const char		*name;
@@ -84,6 +92,10 @@ static const struct config_setting config_settings[] = {
 	{ "pid_file", CONFIG_STRING, "var/kore.pid", 1, 4096, S(pid_file),
 	    CONFIG_F_WORD, NULL,
 	    "file where Kore writes its process id" },
+	{ "trusted_proxies", CONFIG_STRING, "", 0, 1024, S(trusted_proxies),
+	    CONFIG_F_NETS, NULL,
+	    "addresses or prefixes (a.b.c.d/n, x::/n) of proxies whose "
+	    "X-Forwarded-For gives the client's address; empty: none" },
 
 	/* Limits and timeouts */
 	{ "keepalive_seconds", CONFIG_INT, "20", 1, 3600,
@@ -226,6 +238,11 @@ static int	config_set_bool(struct config *,
 static int	config_set_string(struct config *,
 		    const struct config_setting *, const char *, char *,
 		    size_t);
+static int	config_parse_nets(const char *, struct config_net **,
+		    size_t *, char *, size_t);
+static int	config_parse_net(char *, struct config_net *);
+static int	config_net_match(const struct config_net *, int,
+		    const unsigned char *);
 static const struct config_setting	*config_find(const char *, size_t);
 static void	config_printable(char *, size_t, const char *, size_t);
 static int	config_is_word(const char *);
@@ -296,6 +313,31 @@ config_cleanup(struct config *c)
 		free(*p);
 		*p = NULL;
 	}
+	free(c->trusted_nets);
+	c->trusted_nets = NULL;
+	c->ntrusted_nets = 0;
+}
+
+int
+config_proxy_trusted(const struct config *c, int family, const void *addr)
+{
+	const unsigned char	*a = addr;
+	size_t			 i;
+
+	if (family == AF_INET6 &&
+	    IN6_IS_ADDR_V4MAPPED((const struct in6_addr *)addr)) {
+		family = AF_INET;
+		a += 12;
+	} else if (family != AF_INET && family != AF_INET6) {
+		return (0);
+	}
+
+	for (i = 0; i < c->ntrusted_nets; i++) {
+		if (config_net_match(&c->trusted_nets[i], family, a))
+			return (1);
+	}
+
+	return (0);
 }
 
 int
@@ -737,9 +779,10 @@ static int
 config_set_string(struct config *c, const struct config_setting *s,
     const char *value, char *why, size_t whylen)
 {
-	char		  what[CONFIG_ECHO_MAX + 8];
-	char		**p;
-	size_t		  len, i;
+	char			  what[CONFIG_ECHO_MAX + 8];
+	char			**p;
+	struct config_net	 *nets;
+	size_t			  len, i, nnets;
 
 	len = strlen(value);
 	if (len == 0 && s->min > 0) {
@@ -755,6 +798,15 @@ config_set_string(struct config *c, const struct config_setting *s,
 	if ((s->flags & CONFIG_F_WORD) && !config_is_word(value)) {
 		snprintf(why, whylen, "value must not contain spaces");
 		return (-1);
+	}
+
+	if (s->flags & CONFIG_F_NETS) {
+		/* Only trusted_proxies is a list of addresses. */
+		if (config_parse_nets(value, &nets, &nnets, why, whylen) == -1)
+			return (-1);
+		free(c->trusted_nets);
+		c->trusted_nets = nets;
+		c->ntrusted_nets = nnets;
 	}
 
 	if (s->choices != NULL) {
@@ -776,6 +828,126 @@ config_set_string(struct config *c, const struct config_setting *s,
 	free(*p);
 	*p = config_strdup(value);
 	return (0);
+}
+
+/*
+ * A list of addresses and prefixes separated by commas and/or blanks. The
+ * entries are not echoed in errors, as no string setting's value is; their
+ * position says which one is wrong.
+ */
+static int
+config_parse_nets(const char *value, struct config_net **netsp,
+    size_t *np, char *why, size_t whylen)
+{
+	struct config_net	*nets;
+	char			 entry[INET6_ADDRSTRLEN + 8];
+	const char		*p;
+	size_t			 n, len;
+
+	*netsp = NULL;
+	*np = 0;
+	if ((nets = calloc(CONFIG_NETS_MAX, sizeof(*nets))) == NULL)
+		abort();
+
+	n = 0;
+	p = value;
+	for (;;) {
+		p += strspn(p, ", \t");
+		if (*p == '\0')
+			break;
+		len = strcspn(p, ", \t");
+		if (n == CONFIG_NETS_MAX) {
+			snprintf(why, whylen, "more than %d entries",
+			    CONFIG_NETS_MAX);
+			goto fail;
+		}
+		if (len >= sizeof(entry)) {
+			snprintf(why, whylen, "entry %zu is not an address or "
+			    "address/prefix", n + 1);
+			goto fail;
+		}
+		memcpy(entry, p, len);
+		entry[len] = '\0';
+		if (config_parse_net(entry, &nets[n]) == -1) {
+			snprintf(why, whylen, "entry %zu is not an address or "
+			    "address/prefix", n + 1);
+			goto fail;
+		}
+		n++;
+		p += len;
+	}
+
+	if (n == 0) {
+		free(nets);
+		return (0);
+	}
+	*netsp = nets;
+	*np = n;
+	return (0);
+
+fail:
+	free(nets);
+	return (-1);
+}
+
+/* "a.b.c.d", "a.b.c.d/n", "x::y" or "x::/n"; s is modified. */
+static int
+config_parse_net(char *s, struct config_net *net)
+{
+	char		*slash, *end;
+	long		 bits;
+	int		 max;
+
+	memset(net, 0, sizeof(*net));
+	if ((slash = strchr(s, '/')) != NULL)
+		*slash = '\0';
+
+	if (inet_pton(AF_INET, s, net->addr) == 1) {
+		net->family = AF_INET;
+		max = 32;
+	} else if (inet_pton(AF_INET6, s, net->addr) == 1) {
+		net->family = AF_INET6;
+		max = 128;
+	} else {
+		return (-1);
+	}
+
+	net->bits = max;
+	if (slash == NULL)
+		return (0);
+
+	/* Decimal digits only: no sign, no blanks, no leading zeros. */
+	if (slash[1] < '0' || slash[1] > '9' ||
+	    (slash[1] == '0' && slash[2] != '\0'))
+		return (-1);
+	errno = 0;
+	bits = strtol(slash + 1, &end, 10);
+	if (*end != '\0' || errno != 0 || bits > max)
+		return (-1);
+	net->bits = (int)bits;
+
+	return (0);
+}
+
+static int
+config_net_match(const struct config_net *net, int family,
+    const unsigned char *a)
+{
+	int		full, rest;
+	unsigned char	mask;
+
+	if (net->family != family)
+		return (0);
+
+	full = net->bits / 8;
+	rest = net->bits % 8;
+	if (memcmp(net->addr, a, full) != 0)
+		return (0);
+	if (rest == 0)
+		return (1);
+	mask = (unsigned char)(0xff << (8 - rest));
+
+	return ((net->addr[full] & mask) == (a[full] & mask));
 }
 
 static const struct config_setting *

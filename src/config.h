@@ -14,6 +14,13 @@
 #include <stdio.h>
 #include <stddef.h>
 
+/* An address prefix: addr/bits, addr in network order. */
+struct config_net {
+	int		 family;	/* AF_INET or AF_INET6 */
+	unsigned char	 addr[16];	/* 4 bytes used for AF_INET */
+	int		 bits;
+};
+
 struct config {
 	/* HTTP server (rendered into Kore's configuration) */
 	char	*listen;		  /* address to bind, "127.0.0.1" */
@@ -31,6 +38,7 @@ struct config {
 	char	*module_path;		  /* "build/keywork.so" */
 	char	*spec_path;		  /* "openapi.yaml" */
 	char	*pid_file;		  /* "var/kore.pid" */
+	char	*trusted_proxies;	  /* "": peers whose X-Forwarded-For counts */
 
 	/* Database */
 	char	*database_url;		  /* libpq conninfo of the API role */
@@ -67,6 +75,9 @@ struct config {
 	int	 delivery_backoff_max_seconds; /* 3600 */
 	int	 delivery_lease_seconds;  /* 300 */
 	int	 delivery_batch;	  /* 50 */
+	/* trusted_proxies, parsed when it is set (owned). */
+	struct config_net	*trusted_nets;
+	size_t			 ntrusted_nets;
 };
 
 /* The loaded configuration (the program's one global). */
@@ -83,6 +94,14 @@ void	config_cleanup(struct config *c);
 /* Write Kore's configuration for c (server, workers, limits, module). */
 int	config_write_kore(const struct config *c, FILE *out)
 	    __attribute__((warn_unused_result));
+
+/*
+ * Whether a peer is one of trusted_proxies. addr is a struct in_addr for
+ * AF_INET or a struct in6_addr for AF_INET6; an IPv4-mapped IPv6 address
+ * (::ffff:a.b.c.d) is taken as the IPv4 address it carries.
+ */
+int	config_proxy_trusted(const struct config *c, int family,
+	    const void *addr);
 
 /* Print every setting with its current value and help (database_url masked). */
 void	config_dump(const struct config *c, FILE *out);

@@ -679,20 +679,59 @@ kw_request_id(struct kw_req *r)
 		snprintf(r->request_id + i * 2, 3, "%02x", rnd[i]);
 }
 
+/*
+ * The client's address: the peer's, unless the peer is one of
+ * trusted_proxies and says in X-Forwarded-For whom it forwards for. Only
+ * the last entry counts: it is the one the proxy itself added (nginx sets
+ * the header to its $remote_addr), while anything before it came from the
+ * client and proves nothing.
+ */
 static void
 kw_client_addr(struct kw_req *r)
 {
 	struct connection	*c = r->req->owner;
+	const void		*peer;
+	const char		*h, *last, *e;
+	unsigned char		 a[sizeof(struct in6_addr)];
+	char			 text[INET6_ADDRSTRLEN];
+	size_t			 n;
+	int			 family;
 
 	r->addr[0] = '\0';
 	if (c->family == AF_INET)
-		inet_ntop(AF_INET, &c->addr.ipv4.sin_addr, r->addr,
-		    sizeof(r->addr));
+		peer = &c->addr.ipv4.sin_addr;
 	else if (c->family == AF_INET6)
-		inet_ntop(AF_INET6, &c->addr.ipv6.sin6_addr, r->addr,
-		    sizeof(r->addr));
-	else
+		peer = &c->addr.ipv6.sin6_addr;
+	else {
 		snprintf(r->addr, sizeof(r->addr), "local");
+		return;
+	}
+	inet_ntop(c->family, peer, r->addr, sizeof(r->addr));
+
+	if (!config_proxy_trusted(&config, c->family, peer) ||
+	    !http_request_header(r->req, "x-forwarded-for", &h))
+		return;
+
+	last = strrchr(h, ',');
+	last = last != NULL ? last + 1 : h;
+	last += strspn(last, " \t");
+	for (e = last + strlen(last); e > last && (e[-1] == ' ' ||
+	    e[-1] == '\t'); e--)
+		;
+	n = (size_t)(e - last);
+	if (n == 0 || n >= sizeof(text))
+		return;
+	memcpy(text, last, n);
+	text[n] = '\0';
+
+	/* Stored as inet_ntop writes it, so one address has one spelling. */
+	if (inet_pton(AF_INET, text, a) == 1)
+		family = AF_INET;
+	else if (inet_pton(AF_INET6, text, a) == 1)
+		family = AF_INET6;
+	else
+		return;
+	inet_ntop(family, a, r->addr, sizeof(r->addr));
 }
 
 static unsigned

@@ -5,6 +5,10 @@
  */
 #include <criterion/criterion.h>
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+
 #include <ctype.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -109,6 +113,8 @@ Test(config, defaults)
 	cr_expect_eq(c.seccomp_tracing, 0);
 	cr_expect_str_eq(c.module_path, "build/keywork.so");
 	cr_expect_str_eq(c.spec_path, "openapi.yaml");
+	cr_expect_str_eq(c.trusted_proxies, "");
+	cr_expect_eq(c.ntrusted_nets, 0);
 	cr_expect_str_eq(c.database_url, "dbname=keywork user=keywork_api");
 	cr_expect_eq(c.db_connections, 8);
 	cr_expect_eq(c.db_queue_limit, 1000);
@@ -142,6 +148,8 @@ Test(config, good_file)
 	cr_expect_eq(c.seccomp_tracing, 1);
 	cr_expect_str_eq(c.module_path, "/opt/keywork/keywork.so");
 	cr_expect_str_eq(c.spec_path, "/opt/keywork/openapi.yaml");
+	cr_expect_str_eq(c.trusted_proxies, "10.0.0.0/8, 192.168.1.7 fd00::/8");
+	cr_expect_eq(c.ntrusted_nets, 3);
 	cr_expect_eq(c.keepalive_seconds, 15);
 	cr_expect_eq(c.header_timeout_seconds, 5);
 	cr_expect_eq(c.body_timeout_seconds, 60);
@@ -429,6 +437,125 @@ Test(config, environment_errors)
 		cr_expect_null(c.database_url);
 		cr_assert_eq(unsetenv(cases[i].name), 0);
 	}
+}
+
+/* Whether addr (text) is trusted under the list; -1 if the list is refused. */
+static int
+trusted(const char *list, const char *addr)
+{
+	struct config	c;
+	unsigned char	a[16];
+	char		err[256];
+	int		family, ret;
+
+	cr_assert_eq(setenv("KEYWORK_TRUSTED_PROXIES", list, 1), 0);
+	if (config_load(&c, NULL, err, sizeof(err)) == -1)
+		return (-1);
+	family = strchr(addr, ':') != NULL ? AF_INET6 : AF_INET;
+	cr_assert_eq(inet_pton(family, addr, a), 1, "%s", addr);
+	ret = config_proxy_trusted(&c, family, a);
+	config_cleanup(&c);
+	return (ret);
+}
+
+Test(config, trusted_proxies)
+{
+	static const struct {
+		const char	*list;
+		const char	*addr;
+		int		 trusted;
+	} cases[] = {
+		{ "", "127.0.0.1", 0 },
+		{ "", "::1", 0 },
+		{ "127.0.0.1", "127.0.0.1", 1 },
+		{ "127.0.0.1", "127.0.0.2", 0 },
+		{ "127.0.0.1", "::1", 0 },
+		/* An IPv4-mapped peer is its IPv4 address. */
+		{ "127.0.0.1", "::ffff:127.0.0.1", 1 },
+		{ "::1", "::1", 1 },
+		{ "::1", "127.0.0.1", 0 },
+		{ "10.0.0.0/8", "10.255.1.2", 1 },
+		{ "10.0.0.0/8", "11.0.0.1", 0 },
+		{ "172.16.0.0/12", "172.31.255.255", 1 },
+		{ "172.16.0.0/12", "172.32.0.1", 0 },
+		{ "172.16.0.0/12", "172.15.255.255", 0 },
+		/* Host bits past the prefix do not matter. */
+		{ "192.168.1.77/24", "192.168.1.3", 1 },
+		{ "192.168.1.0/32", "192.168.1.1", 0 },
+		{ "0.0.0.0/0", "203.0.113.9", 1 },
+		{ "0.0.0.0/0", "2001:db8::1", 0 },
+		{ "fd00::/8", "fd12:3456::1", 1 },
+		{ "fd00::/8", "fe80::1", 0 },
+		{ "2001:db8::/33", "2001:db8:7fff::1", 1 },
+		{ "2001:db8::/33", "2001:db8:8000::1", 0 },
+		{ "::/0", "2001:db8::1", 1 },
+		/* Commas, blanks or both between entries. */
+		{ "10.0.0.1, 10.0.0.2", "10.0.0.2", 1 },
+		{ "10.0.0.1 10.0.0.2", "10.0.0.2", 1 },
+		{ " ,10.0.0.1,,\t10.0.0.2 , ", "10.0.0.2", 1 },
+		{ "10.0.0.1 10.0.0.2", "10.0.0.3", 0 },
+	};
+	size_t		i;
+
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		cr_expect_eq(trusted(cases[i].list, cases[i].addr),
+		    cases[i].trusted, "%s in \"%s\"", cases[i].addr,
+		    cases[i].list);
+	}
+}
+
+Test(config, trusted_proxies_refused)
+{
+	static const struct {
+		const char	*list;
+		const char	*err;
+	} cases[] = {
+		{ "localhost", "entry 1 is not an address or address/prefix" },
+		{ "10.0.0.1, 10.0.0", "entry 2 is not an address or "
+		    "address/prefix" },
+		{ "10.0.0.0/33", "entry 1 is not an address or address/prefix" },
+		{ "::/129", "entry 1 is not an address or address/prefix" },
+		{ "10.0.0.0/", "entry 1 is not an address or address/prefix" },
+		{ "10.0.0.0/-1", "entry 1 is not an address or address/prefix" },
+		{ "10.0.0.0/+8", "entry 1 is not an address or address/prefix" },
+		{ "10.0.0.0/08", "entry 1 is not an address or address/prefix" },
+		{ "10.0.0.0/8x", "entry 1 is not an address or address/prefix" },
+		{ "10.0.0.0/8/8", "entry 1 is not an address or "
+		    "address/prefix" },
+		{ "10.0.0.0;8", "entry 1 is not an address or address/prefix" },
+		{ "1:2:3:4:5:6:7:8:9:10:11:12:13:14:15:16", "entry 1 is not an "
+		    "address or address/prefix" },
+	};
+	struct config	c;
+	char		err[256], want[256], many[1024];
+	size_t		i;
+
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		cr_assert_eq(setenv("KEYWORK_TRUSTED_PROXIES", cases[i].list,
+		    1), 0);
+		cr_expect_eq(config_load(&c, NULL, err, sizeof(err)), -1, "%s",
+		    cases[i].list);
+		snprintf(want, sizeof(want),
+		    "environment KEYWORK_TRUSTED_PROXIES: %s", cases[i].err);
+		cr_expect_str_eq(err, want);
+		cr_expect_null(c.trusted_nets);
+	}
+
+	/* At most 64 entries. */
+	many[0] = '\0';
+	for (i = 0; i < 65; i++) {
+		snprintf(want, sizeof(want), "10.0.0.%zu ", i);
+		strcat(many, want);
+	}
+	cr_assert_eq(setenv("KEYWORK_TRUSTED_PROXIES", many, 1), 0);
+	cr_expect_eq(config_load(&c, NULL, err, sizeof(err)), -1);
+	cr_expect_str_eq(err, "environment KEYWORK_TRUSTED_PROXIES: more than "
+	    "64 entries");
+	many[strlen(many) - strlen("10.0.0.64 ")] = '\0';
+	cr_assert_eq(setenv("KEYWORK_TRUSTED_PROXIES", many, 1), 0);
+	cr_assert_eq(config_load(&c, NULL, err, sizeof(err)), 0, "%s", err);
+	cr_expect_eq(c.ntrusted_nets, 64);
+	config_cleanup(&c);
 }
 
 Test(config, example_configuration_loads)
