@@ -9,7 +9,8 @@
 #   5. integration tests (Criterion + libcurl) against it
 #   5b. the scheduled worker (tests/worker.sh), and its email and webhook
 #       deliveries to real SMTP and HTTP peers (tests/delivery.sh)
-#   5c. HTTPS through nginx in front of the server (tests/https.sh)
+#   5c. keywork-admin's account commands (tests/admin.sh)
+#   5d. HTTPS through nginx in front of the server (tests/https.sh)
 #   6. SIGTERM: the server must stop cleanly
 #
 # SKIP_UNIT=1 skips step 1 (while iterating on the others).
@@ -111,6 +112,9 @@ BUILD="$BUILD" tests/worker.sh "$KEYWORK_TEST_URL"
 
 echo "== delivery by email and webhook"
 BUILD="$BUILD" tests/delivery.sh "$KEYWORK_TEST_URL"
+
+echo "== keywork-admin's account commands"
+BUILD="$BUILD" tests/admin.sh "$KEYWORK_TEST_URL"
 
 echo "== HTTPS through nginx"
 tests/https.sh "$KEYWORK_TEST_URL" "$tmp/https"

@@ -5,6 +5,12 @@
  *   keywork-admin [-c FILE] kore-conf      print Kore's configuration for it
  *   keywork-admin migrate                  apply sql/migrations (DATABASE_URL)
  *   keywork-admin [-c FILE] seed-demo      load the demo data set
+ *   keywork-admin [-c FILE] create-admin EMAIL NAME [AGENCY AREA]
+ *                                          an admin account (DATABASE_URL);
+ *                                          the password from standard input
+ *   keywork-admin create-api-client NAME AGENCY
+ *                                          a partner system's API key for
+ *                                          the agency named (DATABASE_URL)
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -23,6 +29,10 @@
 static void	 usage(void) __attribute__((noreturn));
 static int	 cmd_migrate(void);
 static int	 cmd_seed_demo(void);
+static int	 cmd_create_admin(int, char **);
+static int	 cmd_create_api_client(int, char **);
+static PGconn	*owner_connect(void);
+static int	 read_password(char *, size_t);
 static char	*slurp(const char *);
 static int	 exec_ok(PGconn *, PGresult *);
 
@@ -33,7 +43,9 @@ usage(void)
 	    "usage: keywork-admin [-c FILE] check-config | -n\n"
 	    "       keywork-admin [-c FILE] kore-conf\n"
 	    "       keywork-admin migrate            (uses DATABASE_URL)\n"
-	    "       keywork-admin [-c FILE] seed-demo\n");
+	    "       keywork-admin [-c FILE] seed-demo\n"
+	    "       keywork-admin [-c FILE] create-admin EMAIL NAME [AGENCY AREA]\n"
+	    "       keywork-admin create-api-client NAME AGENCY\n");
 	exit(2);
 }
 
@@ -150,6 +162,154 @@ out:
 	return rc;
 }
 
+/* A connection as the schema owner, from DATABASE_URL; NULL after saying why. */
+static PGconn *
+owner_connect(void)
+{
+	const char	*url;
+	PGconn		*db;
+
+	if ((url = getenv("DATABASE_URL")) == NULL || *url == '\0') {
+		fprintf(stderr, "keywork-admin: set DATABASE_URL (a connection as "
+		    "the schema owner)\n");
+		return NULL;
+	}
+	db = PQconnectdb(url);
+	if (PQstatus(db) != CONNECTION_OK) {
+		fprintf(stderr, "keywork-admin: cannot connect: %s",
+		    PQerrorMessage(db));
+		PQfinish(db);
+		return NULL;
+	}
+	return db;
+}
+
+/* One line of standard input, without its newline: 0, or -1 if none. */
+static int
+read_password(char *buf, size_t len)
+{
+	size_t	n;
+
+	if (isatty(STDIN_FILENO))
+		fprintf(stderr, "password (12 characters or more): ");
+	if (fgets(buf, (int)len, stdin) == NULL)
+		return -1;
+	n = strcspn(buf, "\r\n");
+	if (buf[n] == '\0' && n == len - 1)
+		return -1;		/* longer than the buffer */
+	buf[n] = '\0';
+	return 0;
+}
+
+/*
+ * An admin account: the first one on a new installation, or another. The
+ * agency and area (names) are made when they do not exist yet; by default
+ * "keywork administration" and "All areas".
+ */
+static int
+cmd_create_admin(int argc, char **argv)
+{
+	struct token_argon2	 params;
+	char			 password[1100], hash[TOKEN_PHC_MAX];
+	const char		*vals[5];
+	PGconn			*db;
+	PGresult		*res;
+	int			 rc = 1;
+
+	if (argc != 3 && argc != 5)
+		usage();
+	if (read_password(password, sizeof(password)) == -1 ||
+	    strlen(password) < 12) {
+		fprintf(stderr, "keywork-admin: give a password of 12 characters "
+		    "or more on standard input\n");
+		return 1;
+	}
+	params.memory_kib = (unsigned)config.argon2_memory_kib;
+	params.iterations = (unsigned)config.argon2_iterations;
+	params.parallelism = (unsigned)config.argon2_parallelism;
+	if (token_password_hash(password, &params, hash, sizeof(hash)) == -1) {
+		fprintf(stderr, "keywork-admin: cannot hash the password\n");
+		return 1;
+	}
+	explicit_bzero(password, sizeof(password));
+	if ((db = owner_connect()) == NULL)
+		return 1;
+	vals[0] = argv[1];
+	vals[1] = argv[2];
+	vals[2] = hash;
+	vals[3] = argc == 5 ? argv[3] : "keywork administration";
+	vals[4] = argc == 5 ? argv[4] : "All areas";
+	res = PQexecParams(db,
+	    "WITH ag AS (INSERT INTO kw.agencies (name, kind) VALUES ($4, 'local_authority') "
+	    "    ON CONFLICT (lower(name)) DO UPDATE SET name = kw.agencies.name "
+	    "    RETURNING id), "
+	    "ar AS (INSERT INTO kw.areas (name) VALUES ($5) "
+	    "    ON CONFLICT (lower(name)) DO UPDATE SET name = kw.areas.name "
+	    "    RETURNING id) "
+	    "INSERT INTO kw.users (email, name, password_hash, agency_id, area_id, roles) "
+	    "SELECT $1, $2, $3, ag.id, ar.id, '{admin}' FROM ag, ar RETURNING id",
+	    5, NULL, vals, NULL, NULL, 0);
+	if (PQresultStatus(res) != PGRES_TUPLES_OK) {
+		fprintf(stderr, "keywork-admin: cannot create the account: %s",
+		    PQresultErrorMessage(res));
+		goto out;
+	}
+	printf("keywork-admin: admin account %s created\n", PQgetvalue(res, 0, 0));
+	rc = 0;
+out:
+	PQclear(res);
+	PQfinish(db);
+	return rc;
+}
+
+/*
+ * A partner system's API key, bound to the agency named (or given by id),
+ * issued in the name of the earliest active admin. The key is printed
+ * once; only its hash is kept.
+ */
+static int
+cmd_create_api_client(int argc, char **argv)
+{
+	char		 key[TOKEN_LEN + 1], hash[TOKEN_HASH_LEN + 1];
+	const char	*vals[3];
+	PGconn		*db;
+	PGresult	*res;
+	int		 rc = 1;
+
+	if (argc != 3)
+		usage();
+	if (token_new(TOKEN_PREFIX_APIKEY, key, sizeof(key)) == -1)
+		return 1;
+	token_hash_hex(key, strlen(key), hash);
+	if ((db = owner_connect()) == NULL)
+		return 1;
+	vals[0] = argv[1];
+	vals[1] = argv[2];
+	vals[2] = hash;
+	res = PQexecParams(db,
+	    "INSERT INTO kw.api_clients (name, agency_id, key_hash, created_by) "
+	    "SELECT $1, a.id, $3, (SELECT u.id FROM kw.users u WHERE 'admin' = ANY (u.roles) "
+	    "    AND u.active ORDER BY u.created_at LIMIT 1) "
+	    "FROM kw.agencies a WHERE a.id::text = $2 OR lower(a.name) = lower($2) "
+	    "RETURNING id", 3, NULL, vals, NULL, NULL, 0);
+	if (PQresultStatus(res) != PGRES_TUPLES_OK) {
+		fprintf(stderr, "keywork-admin: cannot create the API client "
+		    "(is there an admin account?): %s", PQresultErrorMessage(res));
+		goto out;
+	}
+	if (PQntuples(res) != 1) {
+		fprintf(stderr, "keywork-admin: no agency %s\n", argv[2]);
+		goto out;
+	}
+	printf("API client %s\nkey (shown once): %s\n", PQgetvalue(res, 0, 0), key);
+	rc = 0;
+out:
+	explicit_bzero(key, sizeof(key));
+	PQclear(res);
+	PQfinish(db);
+	return rc;
+}
+
 int
 main(int argc, char **argv)
 {
@@ -173,7 +333,7 @@ main(int argc, char **argv)
 	}
 	argc -= optind;
 	argv += optind;
-	if (!check && argc != 1)
+	if (!check && argc < 1)
 		usage();
 	if (check || strcmp(argv[0], "check-config") == 0) {
 		if (config_load(&config, path, err, sizeof(err)) == -1) {
@@ -185,13 +345,19 @@ main(int argc, char **argv)
 		return 0;
 	}
 	if (strcmp(argv[0], "migrate") == 0)
-		return cmd_migrate();
+		return argc == 1 ? cmd_migrate() : (usage(), 1);
+	if (strcmp(argv[0], "create-api-client") == 0)
+		return cmd_create_api_client(argc, argv);
 
 	if (config_load(&config, path, err, sizeof(err)) == -1) {
 		fprintf(stderr, "%s\n", err);
 		return 1;
 	}
-	if (strcmp(argv[0], "kore-conf") == 0)
+	if (strcmp(argv[0], "create-admin") == 0)
+		rc = cmd_create_admin(argc, argv);
+	else if (argc != 1)
+		usage();
+	else if (strcmp(argv[0], "kore-conf") == 0)
 		rc = config_write_kore(&config, stdout) == 0 ? 0 : 1;
 	else if (strcmp(argv[0], "seed-demo") == 0)
 		rc = cmd_seed_demo();
