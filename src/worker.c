@@ -136,7 +136,11 @@ worker_connect(const char *url)
 		PQfinish(db);
 		return NULL;
 	}
-	res = PQexec(db, "SET application_name = 'keywork-worker'; "
+	/*
+	 * JIT compiling a pass's queries costs more than it saves: they are
+	 * many index lookups, not long scans.
+	 */
+	res = PQexec(db, "SET application_name = 'keywork-worker'; SET jit = off; "
 	    "LISTEN keywork_due; LISTEN keywork_reminders");
 	if (PQresultStatus(res) != PGRES_COMMAND_OK) {
 		log_msg(LOG_LVL_ERROR, "worker", NULL, "cannot listen: %s",

@@ -64,6 +64,54 @@ LANGUAGE sql STABLE AS $$
 $$;
 
 ------------------------------------------------------------------------------
+-- The deadlines of 0005 as before, each setting read once per query (an
+-- InitPlan) rather than once per row.
+
+CREATE OR REPLACE VIEW kw.deadlines_v WITH (security_invoker = true) AS
+	SELECT e.id AS episode_id, 'assessment'::text AS kind, NULL::uuid AS subject_id,
+	    e.assessment_due AS due, e.assessment_completed_at AS met_at,
+	    e.keyworker_id AS reminds, e.keyworker_id
+	FROM kw.episodes e WHERE e.status <> 'closed'
+	UNION ALL
+	SELECT e.id, 'written_consent', NULL, kw.local_date(e.assessment_completed_at),
+	    (SELECT min(c.created_at) FROM kw.consents c WHERE c.episode_id = e.id
+		AND c.kind = 'written' AND c.created_at >= e.assessment_completed_at),
+	    e.keyworker_id, e.keyworker_id
+	FROM kw.episodes e
+	WHERE e.status <> 'closed' AND e.assessment_completed_at IS NOT NULL
+	UNION ALL
+	SELECT e.id, 'first_taf_meeting', NULL, e.first_taf_meeting_due,
+	    e.first_taf_meeting_held_at, e.keyworker_id, e.keyworker_id
+	FROM kw.episodes e WHERE e.status <> 'closed'
+	UNION ALL
+	SELECT m.episode_id, 'meeting_outcomes', m.id,
+	    kw.add_working_days(kw.local_date(m.held_at), (SELECT kw.setting('outcomes_working_days'))),
+	    m.outcomes_recorded_at, e.keyworker_id, e.keyworker_id
+	FROM kw.meetings m JOIN kw.episodes e ON e.id = m.episode_id
+	WHERE m.status = 'held' AND e.status <> 'closed'
+	UNION ALL
+	SELECT m.episode_id, 'plan_shared', m.id,
+	    kw.add_working_days(kw.local_date(m.held_at), (SELECT kw.setting('plan_shared_working_days'))),
+	    m.plan_shared_at, e.keyworker_id, e.keyworker_id
+	FROM kw.meetings m JOIN kw.episodes e ON e.id = m.episode_id
+	WHERE m.status = 'held' AND e.status <> 'closed'
+	UNION ALL
+	-- The next review falls due after the latest meeting held; a later
+	-- meeting held meets it.
+	SELECT m.episode_id, 'plan_review', m.id,
+	    kw.local_date(m.held_at) + (SELECT kw.setting('review_interval_days')), NULL,
+	    e.keyworker_id, e.keyworker_id
+	FROM kw.meetings m JOIN kw.episodes e ON e.id = m.episode_id
+	WHERE m.status = 'held' AND e.status <> 'closed'
+	    AND NOT EXISTS (SELECT 1 FROM kw.meetings l WHERE l.episode_id = m.episode_id
+		AND l.status = 'held' AND l.held_at > m.held_at)
+	UNION ALL
+	SELECT a.episode_id, 'action_due', a.id, a.due_date, a.completed_at,
+	    a.owner_user_id, e.keyworker_id
+	FROM kw.actions a JOIN kw.episodes e ON e.id = a.episode_id
+	WHERE e.status <> 'closed';
+
+------------------------------------------------------------------------------
 -- What the rules watch beyond kw.deadlines_v, and whom each escalates to.
 -- Owner only (the worker); the API's deadline views are unchanged.
 --   overdue_reminds  whether the reminded person hears again once overdue
@@ -79,22 +127,23 @@ CREATE VIEW kw.reminder_deadlines_v AS
 	UNION ALL
 	-- An alert not acknowledged: its recipient, then the keyworker's manager.
 	SELECT a.episode_id, 'alert_acknowledged', a.id,
-	    kw.local_date(a.created_at) + kw.setting('alert_ack_days'), a.acknowledged_at,
+	    kw.local_date(a.created_at) + (SELECT kw.setting('alert_ack_days')), a.acknowledged_at,
 	    a.user_id, true, (SELECT u.manager_id FROM kw.users u WHERE u.id = e.keyworker_id)
 	FROM kw.alerts a JOIN kw.episodes e ON e.id = a.episode_id
 	WHERE e.status <> 'closed' AND a.acknowledged_at IS NULL
 	UNION ALL
 	-- A temporary cover ending: both keyworkers, ahead and on the day (the
-	-- worker ends the cover on the day).
+	-- worker ends the cover on the day). Not once the episode is closed
+	-- (closing leaves a running cover as it is).
 	SELECT t.episode_id, 'temporary_cover_ends', t.id, t.ends_on, NULL, k.u, false, NULL
-	FROM kw.transfers t
+	FROM kw.transfers t JOIN kw.episodes e ON e.id = t.episode_id
 	CROSS JOIN LATERAL (VALUES (t.from_keyworker_id), (t.to_keyworker_id)) k (u)
-	WHERE t.kind = 'temporary' AND (t.status = 'completed'
+	WHERE t.kind = 'temporary' AND e.status <> 'closed' AND (t.status = 'completed'
 	    OR (t.status = 'ended' AND kw.local_date(t.ended_at) >= t.ends_on))
 	UNION ALL
 	-- A stepped-down family waiting for a keyworker: the area's coordinators.
 	SELECT NULL, 'keyworker_allocation', s.id,
-	    s.decided_on + kw.setting('step_down_allocation_days'), s.allocated_at, c.id,
+	    s.decided_on + (SELECT kw.setting('step_down_allocation_days')), s.allocated_at, c.id,
 	    true, NULL
 	FROM kw.step_downs s
 	JOIN kw.users c ON c.area_id = s.area_id AND 'coordinator' = ANY (c.roles) AND c.active
@@ -110,6 +159,10 @@ LANGUAGE sql STABLE AS $$
 	    AND NOT EXISTS (SELECT 1 FROM kw.holidays h WHERE h.day = d::date)
 	ORDER BY d DESC OFFSET p_days - 1 LIMIT 1
 $$;
+
+-- Open actions by due date: the overdue ones, for kw.rule_step_up_suggested.
+CREATE INDEX actions_open_due_idx ON kw.actions (due_date, episode_id)
+	WHERE completed_at IS NULL;
 
 ------------------------------------------------------------------------------
 -- The rules. Each returns (rule, recipient, episode_id, kind, subject_id,
@@ -157,7 +210,7 @@ RETURNS TABLE (rule text, recipient uuid, episode_id uuid, kind text, subject_id
 LANGUAGE sql STABLE AS $$
 	WITH waiting AS (
 		SELECT s.id, s.episode_id, s.area_id, e.keyworker_id,
-		    kw.local_date(s.created_at) + kw.setting('step_up_pending_days') AS due
+		    kw.local_date(s.created_at) + (SELECT kw.setting('step_up_pending_days')) AS due
 		FROM kw.step_ups s JOIN kw.episodes e ON e.id = s.episode_id
 		WHERE s.status = 'pending'
 	)
@@ -209,17 +262,18 @@ LANGUAGE sql STABLE AS $$
 		    WHERE a.episode_id = v.id AND a.scored_on = v.last_day
 			AND b.scored_on = v.prev_day AND a.score > b.score)
 		UNION ALL
-		SELECT o.id, 'actions_overdue', x.due + 1
-		FROM live o
-		CROSS JOIN LATERAL (SELECT a.due_date AS due FROM kw.actions a
-		    WHERE a.episode_id = o.id AND a.completed_at IS NULL AND a.due_date < p_today
-		    ORDER BY a.due_date LIMIT 1 OFFSET kw.setting('stalled_overdue_actions') - 1) x
+		SELECT x.episode_id, 'actions_overdue', x.due_date + 1
+		FROM (SELECT a.episode_id, a.due_date,
+			row_number() OVER (PARTITION BY a.episode_id ORDER BY a.due_date) AS nth
+		    FROM kw.actions a
+		    WHERE a.completed_at IS NULL AND a.due_date < p_today) x
+		WHERE x.nth = (SELECT kw.setting('stalled_overdue_actions'))
 		UNION ALL
-		SELECT o.id, 'no_recent_note', l.day + kw.setting('stalled_no_note_days')
+		SELECT o.id, 'no_recent_note', l.day + (SELECT kw.setting('stalled_no_note_days'))
 		FROM live o
 		CROSS JOIN LATERAL (SELECT kw.local_date(coalesce((SELECT max(n.created_at)
 		    FROM kw.notes n WHERE n.episode_id = o.id), o.registered_at)) AS day) l
-		WHERE l.day + kw.setting('stalled_no_note_days') <= p_today
+		WHERE l.day + (SELECT kw.setting('stalled_no_note_days')) <= p_today
 	)
 	SELECT 'step_up_suggested', r.u, s.id, 'stalled_progress', NULL::uuid, s.due, s.reason
 	FROM stalled s JOIN live o ON o.id = s.id
@@ -629,6 +683,10 @@ LANGUAGE plpgsql AS $$
 BEGIN
 	PERFORM kw.authenticate(p_token, p_rid, p_addr);
 	PERFORM kw.require_role('admin');
+	IF EXISTS (SELECT 1 FROM kw.deliveries d JOIN kw.webhooks w ON w.id = d.webhook_id
+	    WHERE d.id = p_id AND w.deleted_at IS NOT NULL) THEN
+		PERFORM kw.raise('KW409', 'The webhook subscription was deleted.');
+	END IF;
 	UPDATE kw.deliveries SET status = 'pending', attempts = 0, next_attempt_at = now(),
 	    dead_at = NULL
 	WHERE id = p_id AND status = 'dead';
@@ -674,10 +732,11 @@ RETURNS jsonb
 LANGUAGE plpgsql AS $$
 DECLARE
 	s kw.settings;
-	v integer := (p_body->>'value')::integer;
+	v integer;
 BEGIN
 	PERFORM kw.authenticate(p_token, p_rid, p_addr);
 	PERFORM kw.require_role('admin');
+	v := (p_body->>'value')::integer;
 	SELECT * INTO s FROM kw.settings WHERE name = p_name;
 	IF NOT FOUND THEN
 		PERFORM kw.raise('KW404', 'No such setting.');
@@ -694,3 +753,51 @@ $$;
 
 GRANT EXECUTE ON FUNCTION api.list_settings(text, text, text),
     api.update_setting(text, text, text, text, jsonb) TO keywork_api;
+
+------------------------------------------------------------------------------
+-- Authentication clears the identity it does not set: a transaction that
+-- authenticates twice (the API never does; a test or a pooled session
+-- might) never keeps a partner's client id beside a user's, or the other
+-- way round. Otherwise as in 0001.
+
+CREATE OR REPLACE FUNCTION kw.authenticate(p_token_hash text, p_request_id text, p_addr text)
+RETURNS void
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = kw, pg_temp AS $$
+DECLARE
+	u record;
+	c record;
+BEGIN
+	PERFORM set_config('kw.request_id', coalesce(p_request_id, ''), true);
+	PERFORM set_config('kw.client_addr', coalesce(p_addr, ''), true);
+	PERFORM set_config('kw.user_id', '', true);
+	PERFORM set_config('kw.client_id', '', true);
+	PERFORM set_config('kw.agency_id', '', true);
+	PERFORM set_config('kw.roles', '', true);
+
+	SELECT us.id, us.agency_id, us.roles INTO u
+	FROM kw.access_tokens t
+	JOIN kw.token_families f ON f.id = t.family_id
+	JOIN kw.users us ON us.id = f.user_id
+	WHERE t.token_hash = p_token_hash AND t.expires_at > now()
+	    AND f.revoked_at IS NULL AND us.active;
+	IF FOUND THEN
+		PERFORM set_config('kw.user_id', u.id::text, true);
+		PERFORM set_config('kw.agency_id', u.agency_id::text, true);
+		PERFORM set_config('kw.roles', array_to_string(u.roles, ','), true);
+		RETURN;
+	END IF;
+
+	SELECT ac.id, ac.agency_id INTO c
+	FROM kw.api_clients ac
+	WHERE ac.key_hash = p_token_hash AND ac.revoked_at IS NULL;
+	IF FOUND THEN
+		PERFORM set_config('kw.client_id', c.id::text, true);
+		PERFORM set_config('kw.agency_id', c.agency_id::text, true);
+		PERFORM set_config('kw.roles', 'partner', true);
+		RETURN;
+	END IF;
+
+	RAISE EXCEPTION USING ERRCODE = 'KW401',
+	    MESSAGE = 'The bearer token is not valid or has expired.';
+END
+$$;
