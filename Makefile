@@ -100,7 +100,7 @@ explain: deps all
 # libFuzzer targets (clang), one per parser: each runs FUZZ_SECONDS from the
 # seed corpus in tests/fuzz/corpus/<name>; new inputs go to build-fuzz/.
 FUZZ_SECONDS ?= 60
-FUZZ_TARGETS = jsonschema yaml router config
+FUZZ_TARGETS = jsonschema yaml router config problem
 FUZZ_CFLAGS = -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined \
               -std=gnu11 -Isrc $(PG_CFLAGS)
 

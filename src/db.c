@@ -76,26 +76,39 @@ db_statement(char *buf, size_t len, const char *fn, int nparams)
 void
 db_error_from(const PGresult *res, struct db_error *e)
 {
+	if (res == NULL) {
+		db_error_fields(NULL, NULL, NULL, e);
+		return;
+	}
+	db_error_fields(PQresultErrorField(res, PG_DIAG_SQLSTATE),
+	    PQresultErrorField(res, PG_DIAG_MESSAGE_PRIMARY),
+	    PQresultErrorField(res, PG_DIAG_MESSAGE_DETAIL), e);
+}
+
+void
+db_error_fields(const char *state, const char *msg, const char *detail,
+    struct db_error *e)
+{
 	const struct db_map	*m;
-	const char		*state, *msg;
 	int			 status;
 
-	state = res != NULL ? PQresultErrorField(res, PG_DIAG_SQLSTATE) : NULL;
 	if (state == NULL) {
 		db_set(e, 503, "08000", "The database is unreachable.");
 		return;
 	}
-	/* Raised by the SQL on purpose: KW<status>, the message is for the caller. */
-	if (strncmp(state, "KW", 2) == 0 && state[2] >= '1' && state[2] <= '5' &&
+	/*
+	 * Raised by the SQL on purpose: KW<status>, an error status (4xx or
+	 * 5xx); the message is for the caller.
+	 */
+	if (strncmp(state, "KW", 2) == 0 && state[2] >= '4' && state[2] <= '5' &&
 	    state[3] >= '0' && state[3] <= '9' && state[4] >= '0' &&
 	    state[4] <= '9') {
 		status = (state[2] - '0') * 100 + (state[3] - '0') * 10 +
 		    (state[4] - '0');
-		msg = PQresultErrorField(res, PG_DIAG_MESSAGE_PRIMARY);
 		db_set(e, status, state, msg != NULL ? msg : "");
-		msg = PQresultErrorField(res, PG_DIAG_MESSAGE_DETAIL);
-		if (msg != NULL && msg[0] == '{' && strlen(msg) < sizeof(e->extra))
-			memcpy(e->extra, msg, strlen(msg) + 1);
+		if (detail != NULL && detail[0] == '{' &&
+		    strlen(detail) < sizeof(e->extra))
+			memcpy(e->extra, detail, strlen(detail) + 1);
 		return;
 	}
 	for (m = db_maps; m->prefix != NULL; m++) {

@@ -44,6 +44,13 @@ int	db_statement(char *buf, size_t len, const char *fn, int nparams)
 void	db_error_from(const PGresult *res, struct db_error *e);
 
 /*
+ * The same from the error's fields: SQLSTATE (NULL: the database is
+ * unreachable), primary message and DETAIL (either may be NULL).
+ */
+void	db_error_fields(const char *sqlstate, const char *message,
+	    const char *detail, struct db_error *e);
+
+/*
  * The API's connection string: conninfo (key=value or URI form) with the
  * statement timeout and application name added as connection options, so
  * every session starts with them. Returns a malloc'd string, or NULL with a

@@ -600,7 +600,7 @@ kw_reply_problem(struct kw_req *r, int status, const char *detail)
 int
 kw_reply_db_error(struct kw_req *r, const struct db_error *e)
 {
-	json_t	*p, *extra;
+	json_t	*p;
 
 	if (r->error_status != 0)
 		return kw_reply_problem(r, r->error_status, e->status >= 500 ?
@@ -609,12 +609,7 @@ kw_reply_db_error(struct kw_req *r, const struct db_error *e)
 		http_response_header(r->req, "www-authenticate",
 		    "Bearer error=\"invalid_token\"");
 	p = problem_new(e->status, NULL, e->detail);
-	if (e->extra[0] != '\0' &&
-	    (extra = json_loads(e->extra, JSON_REJECT_DUPLICATES, NULL)) != NULL) {
-		/* Members the problem already has (type, status...) stay. */
-		json_object_update_missing(p, extra);
-		json_decref(extra);
-	}
+	problem_add_extra(p, e->extra);
 	return kw_reply_json(r, e->status, p);
 }
 

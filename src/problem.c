@@ -103,3 +103,17 @@ problem_add_errors(json_t *p, const char *location,
 		json_array_append_new(list, e);
 	}
 }
+
+void
+problem_add_extra(json_t *p, const char *extra)
+{
+	json_t	*o;
+
+	if (extra == NULL || extra[0] == '\0')
+		return;
+	if ((o = json_loads(extra, JSON_REJECT_DUPLICATES, NULL)) == NULL)
+		return;
+	if (json_is_object(o))
+		json_object_update_missing(p, o);
+	json_decref(o);
+}

@@ -26,6 +26,13 @@ json_t		*problem_new(int status, const char *title, const char *detail);
 void		 problem_add_errors(json_t *p, const char *location,
 		    const struct jsonschema_errors *errs);
 
+/*
+ * Add the members of extra (a JSON object's text, e.g. {"rule": ...}) that
+ * p does not have yet: type, title, status and detail always stay. Text
+ * that is not a JSON object is ignored.
+ */
+void		 problem_add_extra(json_t *p, const char *extra);
+
 /* The standard reason phrase for a status ("Not Found"), or "Error". */
 const char	*problem_status_title(int status);
 

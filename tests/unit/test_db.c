@@ -75,3 +75,36 @@ Test(db, conninfo_reports_what_does_not_parse)
 	cr_assert_null(db_conninfo("host='unterminated", 1000, err, sizeof(err)));
 	cr_assert(strstr(err, "database_url does not parse") != NULL);
 }
+
+Test(db, application_errors_keep_their_status_message_and_rule)
+{
+	struct db_error	e;
+
+	db_error_fields("KW422", "A family has a child.",
+	    "{\"rule\":\"family_has_child\"}", &e);
+	cr_assert_eq(e.status, 422);
+	cr_assert_str_eq(e.detail, "A family has a child.");
+	cr_assert_str_eq(e.extra, "{\"rule\":\"family_has_child\"}");
+	db_error_fields("KW409", "Taken.", "not json", &e);
+	cr_assert_eq(e.status, 409);
+	cr_assert_str_eq(e.extra, "");
+}
+
+/* Found by fuzz_problem: KW2xx made an error answer with a 2xx status. */
+Test(db, an_application_code_outside_4xx_5xx_is_a_500)
+{
+	static const char *const	codes[] = { "KW222", "KW100", "KW399", "KW600",
+	    "KW4x1", "KWabc" };
+	struct db_error			e;
+	size_t				i;
+
+	for (i = 0; i < sizeof(codes) / sizeof(codes[0]); i++) {
+		db_error_fields(codes[i], "should not be shown", NULL, &e);
+		cr_assert_eq(e.status, 500, "%s gave %d", codes[i], e.status);
+		cr_assert_str_neq(e.detail, "should not be shown");
+	}
+	db_error_fields("23505", NULL, NULL, &e);
+	cr_assert_eq(e.status, 409);
+	db_error_fields(NULL, NULL, NULL, &e);
+	cr_assert_eq(e.status, 503);
+}
