@@ -1,7 +1,8 @@
 /*
  * keywork-admin: the operator's command.
  *
- *   keywork-admin [-c FILE] check-config   (or -n) validate a configuration
+ *   keywork-admin [-c FILE] check-config   (or -n, --check-config) validate a
+ *                                          configuration
  *   keywork-admin [-c FILE] kore-conf      print Kore's configuration for it
  *   keywork-admin migrate                  apply sql/migrations (DATABASE_URL)
  *   keywork-admin [-c FILE] seed-demo      load the demo data set
@@ -12,6 +13,7 @@
  *                                          a partner system's API key for
  *                                          the agency named (DATABASE_URL)
  */
+#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -40,7 +42,7 @@ static void
 usage(void)
 {
 	fprintf(stderr,
-	    "usage: keywork-admin [-c FILE] check-config | -n\n"
+	    "usage: keywork-admin [-c FILE] check-config | -n | --check-config\n"
 	    "       keywork-admin [-c FILE] kore-conf\n"
 	    "       keywork-admin migrate            (uses DATABASE_URL)\n"
 	    "       keywork-admin [-c FILE] seed-demo\n"
@@ -313,13 +315,18 @@ out:
 int
 main(int argc, char **argv)
 {
+	static const struct option	 longopts[] = {
+		{ "check-config", no_argument, NULL, 'n' },
+		{ "config", required_argument, NULL, 'c' },
+		{ NULL, 0, NULL, 0 },
+	};
 	const char	*path;
 	char		 err[512];
 	int		 ch, check = 0, rc;
 
 	if ((path = getenv("KEYWORK_CONFIG")) == NULL)
 		path = "conf/keywork.conf";
-	while ((ch = getopt(argc, argv, "c:n")) != -1) {
+	while ((ch = getopt_long(argc, argv, "c:n", longopts, NULL)) != -1) {
 		switch (ch) {
 		case 'c':
 			path = optarg;

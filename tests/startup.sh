@@ -7,7 +7,10 @@
 #     handler has no operation, and says which;
 #   - /readyz answers 503 (and /healthz 200) when the database is down;
 #   - migrations: a second run applies nothing; an edited applied migration
-#     is refused; a failing migration is rolled back and not recorded.
+#     is refused; a failing migration is rolled back and not recorded;
+#   - a configuration is checked without starting (--check-config, -n): a
+#     bad setting is named with its file and line, in the file or the
+#     environment, and the server refuses to start with it too.
 set -eu
 tmp=${1:?scratch folder}
 BUILD=${BUILD:-build}
@@ -125,5 +128,22 @@ else
 		fail "failing migration left traces (recorded: $n, table gone: $t)"
 	fi
 fi
+
+# Checking a configuration without starting anything.
+printf '# a comment\nport = 8080\nworkers = 0\n' >"$tmp/bad.conf"
+out=$("$BUILD/keywork-admin" -c "$tmp/bad.conf" --check-config 2>&1) && rc=0 || rc=$?
+[ "$rc" = 1 ] && [ "$out" = "$tmp/bad.conf:3: workers: 0 is out of range 1..64" ] &&
+	pass "--check-config names file, line and reason: $out" ||
+	fail "--check-config on a bad file: exit $rc, \"$out\""
+out=$(KEYWORK_SMTP_STARTTLS=perhaps "$BUILD/keywork-admin" -n 2>&1) && rc=0 || rc=$?
+[ "$rc" = 1 ] && echo "$out" | grep -q "KEYWORK_SMTP_STARTTLS" &&
+	pass "-n names a bad environment variable: $out" ||
+	fail "-n with a bad environment variable: exit $rc, \"$out\""
+"$BUILD/keywork-admin" --check-config >/dev/null && pass "--check-config accepts conf/keywork.conf" ||
+	fail "--check-config refuses conf/keywork.conf"
+out=$(KEYWORK_CONFIG="$tmp/bad.conf" "$BUILD/keywork-worker" --once 2>&1) && rc=0 || rc=$?
+[ "$rc" = 1 ] && echo "$out" | grep -q "bad.conf:3: workers" &&
+	pass "the worker refuses to start with it, naming file and line" ||
+	fail "the worker with a bad config: exit $rc, \"$out\""
 
 [ "$fails" -eq 0 ] || { echo "$fails start-up test(s) failed"; exit 1; }
