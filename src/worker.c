@@ -4,7 +4,9 @@
  * A pass runs the reminder rules for today (kw.plan_reminders), which
  * write each reminder due exactly once, with its email and webhook
  * deliveries in the same transaction, however many passes or workers run.
- * Then it ends temporary covers that are over, and delivers: it claims due
+ * Then it ends temporary covers that are over, erases the content of
+ * closed episodes past their retention (kw.erase_due_episodes, a batch at
+ * a time), and delivers: it claims due
  * deliveries in batches (FOR UPDATE SKIP LOCKED, under a lease), sends
  * each, and records it sent, or failed (retried later with backoff and
  * jitter, dead after delivery_max_attempts). A worker that dies leaves its
@@ -41,6 +43,7 @@
 #include "log.h"
 
 #define WORKER_ERR_MAX		400
+#define WORKER_ERASE_BATCH	50	/* episodes erased per transaction */
 
 struct worker {
 	PGconn			*db;
@@ -59,6 +62,7 @@ static int	worker_init(struct worker *);
 static void	worker_cleanup(struct worker *);
 static PGconn	*worker_connect(const char *);
 static int	worker_pass(struct worker *);
+static int	worker_erase(struct worker *);
 static int	worker_deliver(struct worker *);
 static int	worker_batch(struct worker *, int *);
 static int	worker_send(struct worker *, PGresult *, int, char *, size_t);
@@ -154,8 +158,9 @@ worker_connect(const char *url)
 }
 
 /*
- * The rules for today, then the end of temporary covers that are over.
- * Returns the reminders written, or -1.
+ * The rules for today, then the end of temporary covers that are over,
+ * then erasure of what is past its retention. Returns the reminders
+ * written, or -1.
  */
 static int
 worker_pass(struct worker *w)
@@ -188,8 +193,45 @@ worker_pass(struct worker *w)
 		    PQgetvalue(res, 0, 0));
 	}
 	PQclear(res);
+	(void)worker_erase(w);
 	log_msg(LOG_LVL_INFO, "worker", NULL, "pass done, %d reminders written", n);
 	return n;
+}
+
+/*
+ * Erase the closed episodes due for it, WORKER_ERASE_BATCH to a
+ * transaction, until a batch comes back short. Logs the count only.
+ * Returns the number erased, or -1.
+ */
+static int
+worker_erase(struct worker *w)
+{
+	char		 batch[16];
+	const char	*args[1] = { batch };
+	const char	*state;
+	PGresult	*res;
+	int		 n, total = 0;
+
+	snprintf(batch, sizeof(batch), "%d", WORKER_ERASE_BATCH);
+	do {
+		res = PQexecParams(w->db,
+		    "SELECT kw.erase_due_episodes(kw.today(), $1)", 1, NULL, args,
+		    NULL, NULL, 0);
+		if (PQresultStatus(res) != PGRES_TUPLES_OK) {
+			state = PQresultErrorField(res, PG_DIAG_SQLSTATE);
+			log_msg(LOG_LVL_ERROR, "worker", NULL,
+			    "erasure failed, sqlstate %s", state != NULL ? state : "none");
+			PQclear(res);
+			total = -1;
+			break;
+		}
+		n = atoi(PQgetvalue(res, 0, 0));
+		PQclear(res);
+		total += n;
+	} while (n == WORKER_ERASE_BATCH && !stopping);
+	if (total > 0)
+		log_msg(LOG_LVL_INFO, "worker", NULL, "%d episodes erased", total);
+	return total;
 }
 
 /* Deliver batches until none is due. Returns the number sent, or -1. */

@@ -9,7 +9,10 @@
 #     their manager), and another pass writes none;
 #   - a running worker wakes on NOTIFY when an action changes, long before
 #     its interval, and stops cleanly on SIGTERM;
-#   - the reminders reach the API: GET /v1/notifications, POST .../read.
+#   - the reminders reach the API: GET /v1/notifications, POST .../read;
+#   - a closed episode past its retention (the period after closure set
+#     to a day for the test, and restored) is erased by a pass, and reads
+#     erased through the API; one closed today is not.
 set -eu
 url=${1:?server url}
 BUILD=${BUILD:-build}
@@ -119,5 +122,58 @@ if [ "$s" = 200 ] && grep -q '"read_at":"' "$tmp/read.json"; then
 else
 	fail "read: $s $(cat "$tmp/read.json")"
 fi
+
+# Retention: closed three days ago, a child of 30; and one closed today.
+old=00000000-0000-4000-8000-000000000603
+new=00000000-0000-4000-8000-000000000604
+q "
+INSERT INTO kw.families (id, name, area_id)
+SELECT f.id::uuid, 'Worker erasure ' || f.n, u.area_id
+FROM kw.users u, (VALUES ('00000000-0000-4000-8000-000000000605', 'old'),
+    ('00000000-0000-4000-8000-000000000606', 'new')) f (id, n)
+WHERE u.email = 'keyworker@example.org';
+INSERT INTO kw.episodes (id, family_id, family_name, area_id, keyworker_id,
+    lead_agency_id, registered_by, registered_at, assessment_due, first_taf_meeting_due,
+    status, closed_at)
+SELECT v.id::uuid, v.f::uuid, 'Worker erasure', u.area_id, u.id, u.agency_id, u.id,
+    now() - interval '100 days', kw.local_date(now() - interval '100 days') + 21,
+    kw.local_date(now() - interval '100 days') + 42, 'closed', v.closed
+FROM kw.users u, (VALUES ('$old', '00000000-0000-4000-8000-000000000605',
+    now() - interval '3 days'), ('$new', '00000000-0000-4000-8000-000000000606', now())) v
+    (id, f, closed)
+WHERE u.email = 'keyworker@example.org';
+INSERT INTO kw.members (episode_id, given_name, family_name, date_of_birth, relationship,
+    is_child)
+SELECT id, 'Worker erasure child', 'Worker erasure', kw.today() - interval '30 years', 'son',
+    true FROM kw.episodes WHERE id IN ('$old', '$new');
+INSERT INTO kw.notes (episode_id, author_id, kind, body)
+SELECT e.id, e.keyworker_id, 'fact', 'Worker erasure note' FROM kw.episodes e
+WHERE e.id IN ('$old', '$new');" >/dev/null
+days=$(q "SELECT value FROM kw.settings WHERE name = 'retention_days_after_closure'")
+q "UPDATE kw.settings SET value = 1 WHERE name = 'retention_days_after_closure'" >/dev/null
+rc=0
+"$BUILD/keywork-worker" --once 2>"$tmp/erase.log" || rc=$?
+q "UPDATE kw.settings SET value = $days WHERE name = 'retention_days_after_closure'" >/dev/null
+s=$(q "SELECT string_agg(e.id || ':' || (e.erased_at IS NOT NULL) || ':' || e.family_name
+    || ':' || n.body || ':' || m.given_name, ' ' ORDER BY e.id)
+    FROM kw.episodes e JOIN kw.notes n ON n.episode_id = e.id
+    JOIN kw.members m ON m.episode_id = e.id WHERE e.id IN ('$old', '$new')")
+if [ "$rc" = 0 ] && [ "$s" = "$old:true:erased:erased:erased $new:false:Worker erasure:Worker erasure note:Worker erasure child" ] &&
+    grep -q 'episodes erased"' "$tmp/erase.log" && ! grep -q 'Worker erasure' "$tmp/erase.log"; then
+	pass "a pass erases the episode past its retention, not the one closed today; the log holds counts only"
+else
+	fail "erasure: exit $rc, $s"; cat "$tmp/erase.log"
+fi
+s=$(curl -fsS -H "Authorization: Bearer $kt" "$url/v1/episodes/$old")
+case "$s" in
+*'"family_name":"erased"'*'"erased_at":"'*|*'"erased_at":"'*'"family_name":"erased"'*)
+	pass "GET /v1/episodes/{id} reads the erased episode: markers and erased_at" ;;
+*) fail "GET the erased episode: $s" ;;
+esac
+s=$(curl -s -o "$tmp/reopen.json" -w '%{http_code}' -H "Authorization: Bearer $kt" \
+    -H 'content-type: application/json' -d '{"reason":"back"}' "$url/v1/episodes/$old/reopen")
+[ "$s" = 422 ] && grep -q '"rule":"erased_episode_cannot_reopen"' "$tmp/reopen.json" &&
+	pass "reopening the erased episode: 422 erased_episode_cannot_reopen" ||
+	fail "reopen the erased episode: $s $(cat "$tmp/reopen.json")"
 
 [ "$fails" = 0 ] || { echo "$fails worker checks failed"; exit 1; }
