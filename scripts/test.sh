@@ -66,6 +66,9 @@ for f in tests/sql/*.sql; do
 	psql -X -q -v ON_ERROR_STOP=1 "$DATABASE_URL" -f "$f"
 done
 
+# The API reference page's files, as this build made them (make docs).
+export KEYWORK_DOCS_DIR="$BUILD/docs"
+
 echo "== start-up and migrations"
 BUILD=$BUILD tests/startup.sh "$tmp"
 
