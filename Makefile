@@ -100,16 +100,24 @@ $(DOCS_DIST:%=$(BUILD)/docs/%): $(BUILD)/docs/%: $(DOCS_NPM)
 	@mkdir -p $(dir $@)
 	cp docs/reference/node_modules/swagger-ui-dist/$* $@
 
+# The browser test's driver (tests/browser.sh): playwright-core, which
+# drives Debian's chromium and never downloads a browser of its own.
+BROWSER_NPM = tests/browser/node_modules/.package-lock.json
+
+$(BROWSER_NPM): tests/browser/package.json tests/browser/package-lock.json | deps
+	cd tests/browser && $(NPM_CI)
+	@touch $@
+
 run: deps all
 	@scripts/run.sh
 
 test-unit: $(UNIT_TESTS)
 	@set -e; for t in $(UNIT_TESTS); do echo "== $$t"; $$t --jobs 2 -q || exit 1; done
 
-test: deps all
+test: deps all $(BROWSER_NPM)
 	@scripts/test.sh
 
-test-asan:
+test-asan: deps $(BROWSER_NPM)
 	$(MAKE) BUILD=build-asan CFLAGS="-O1 -g $(SAN_FLAGS)" all
 	@BUILD=build-asan ASAN=1 scripts/test.sh
 
@@ -144,4 +152,4 @@ fmt:
 	clang-format -i src/*.c src/*.h tests/unit/*.c tests/integration/*.c tests/integration/*.h
 
 clean:
-	rm -rf build build-asan docs/reference/node_modules
+	rm -rf build build-asan docs/reference/node_modules tests/browser/node_modules

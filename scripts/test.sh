@@ -7,6 +7,7 @@
 #   4. the server (Kore, one worker, seccomp on) on a free port
 #   5. integration tests (Criterion + libcurl) against it
 #   5b. the scheduled worker (tests/worker.sh)
+#   5c. the API reference page in headless chromium (tests/browser.sh)
 #   6. SIGTERM: the server must stop cleanly
 #
 # SKIP_UNIT=1 skips step 1 (while iterating on the others).
@@ -102,6 +103,9 @@ echo "== the scheduled worker"
 # Not under the preloaded sanitizer runtime: the worker is instrumented
 # itself, and psql and curl stall in GSSAPI set-up with it preloaded.
 BUILD="$BUILD" tests/worker.sh "$KEYWORK_TEST_URL"
+
+echo "== the API reference page in a browser"
+BUILD="$BUILD" tests/browser.sh "$KEYWORK_TEST_URL"
 
 echo "== shutdown"
 kill -TERM "$kore_pid"
