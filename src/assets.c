@@ -1,6 +1,12 @@
 /*
  * assets: see assets.h.
+ *
+ * Errors are described with strerrordesc_np, untranslated: strerror's
+ * translation lookup, run in Kore's parent under the preloaded sanitizer
+ * runtime (make test-asan), leaves the exit() that follows a refused
+ * start-up deadlocked in a library destructor (p11-kit's freelocale).
  */
+#define _GNU_SOURCE
 #include <sys/stat.h>
 
 #include <errno.h>
@@ -126,11 +132,11 @@ assets_read(const char *path, struct asset *a, char *err, size_t errlen)
 	int		 fd, rc = -1;
 
 	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) == -1) {
-		snprintf(err, errlen, "%s: %s", path, strerror(errno));
+		snprintf(err, errlen, "%s: %s", path, strerrordesc_np(errno));
 		return -1;
 	}
 	if (fstat(fd, &st) == -1) {
-		snprintf(err, errlen, "%s: %s", path, strerror(errno));
+		snprintf(err, errlen, "%s: %s", path, strerrordesc_np(errno));
 		goto out;
 	}
 	if (!S_ISREG(st.st_mode)) {
@@ -150,7 +156,7 @@ assets_read(const char *path, struct asset *a, char *err, size_t errlen)
 			continue;
 		if (got <= 0) {
 			snprintf(err, errlen, "%s: %s", path, got == 0 ?
-			    "shorter than its size" : strerror(errno));
+			    "shorter than its size" : strerrordesc_np(errno));
 			goto out;
 		}
 		off += (size_t)got;
