@@ -36,7 +36,7 @@ if [ "$n" -lt 1 ]; then
 fi
 
 mkdir -p "$BUILD/artifacts"
-if CHROMIUM=$chromium timeout 60 node tests/browser/docs.mjs "$url" \
+if CHROMIUM=$chromium timeout -k 5 60 node tests/browser/docs.mjs "$url" \
     "$tmp/operations" "$BUILD/artifacts/docs.png"; then
 	echo "ok - GET /docs renders all $n operations in chromium, nothing loaded from elsewhere"
 else
