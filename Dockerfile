@@ -6,13 +6,15 @@
 FROM debian:12 AS build
 RUN apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends \
 	gcc make pkg-config kore libjansson-dev libyaml-dev libpcre2-dev \
-	libargon2-dev libpq-dev libssl-dev libcurl4-openssl-dev ca-certificates \
+	libargon2-dev libpq-dev libssl-dev libcurl4-openssl-dev ca-certificates nodejs npm \
 	&& rm -rf /var/lib/apt/lists/*
 WORKDIR /src
 COPY Makefile ./
 COPY src ./src
-# The image needs the programs only; tests run with `make test`.
-RUN make SKIP_DEPS=1 build/keywork.so build/keywork-admin build/keywork-worker
+# The API reference page: its lock file, and npm ci from the npm registry.
+COPY docs/reference ./docs/reference
+# The image needs the programs and the page only; tests run with `make test`.
+RUN make SKIP_DEPS=1 build/keywork.so build/keywork-admin build/keywork-worker docs
 
 # nginx in front of the API: Debian's nginx, as tests/https.sh tests it.
 # The master runs as root to bind 443; its workers run as nobody.
@@ -35,6 +37,7 @@ RUN apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-ins
 WORKDIR /srv/keywork
 COPY --from=build /src/build/keywork.so /src/build/keywork-admin \
     /src/build/keywork-worker ./build/
+COPY --from=build /src/build/docs ./build/docs
 COPY openapi.yaml ./
 COPY conf ./conf
 COPY sql ./sql

@@ -1,6 +1,7 @@
 # keywork: build, run and test.
 #
-#   make            build the Kore module, keywork-admin, keywork-worker and the tests
+#   make            build the Kore module, keywork-admin, keywork-worker, the
+#                   API reference page (make docs) and the tests
 #   make run        build, start a local PostgreSQL, migrate, seed demo data, serve :8888
 #   make test       build and run every test against a throwaway PostgreSQL
 #   make test-asan  the same under AddressSanitizer and UndefinedBehaviorSanitizer
@@ -22,10 +23,10 @@ SAN_FLAGS = -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-r
 
 # Modules shared by the server, the admin command and the tests.
 CORE_SRCS = src/jsonschema.c src/openapi.c src/yamljson.c src/config.c src/cursor.c src/db.c src/xmalloc.c \
-            src/token.c src/problem.c src/log.c
+            src/token.c src/problem.c src/log.c src/assets.c
 # The Kore application module.
 MODULE_SRCS = src/keywork.c src/http.c src/handlers.c \
-              src/h_auth.c src/h_admin.c src/h_service.c \
+              src/h_auth.c src/h_admin.c src/h_service.c src/h_docs.c \
               src/h_episodes.c src/h_team.c src/h_notes.c \
               src/h_assessment.c src/h_meetings.c src/h_actions.c \
               src/h_progress.c src/h_documents.c src/h_alerts.c \
@@ -43,9 +44,9 @@ WORKER_OBJS = $(WORKER_SRCS:src/%.c=$(BUILD)/obj/%.o)
 UNIT_TESTS  = $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(wildcard tests/unit/test_*.c))
 ITEST       = $(BUILD)/tests/integration
 
-.PHONY: all deps run test test-unit test-asan bench explain fuzz clean fmt
+.PHONY: all deps docs run test test-unit test-asan bench explain fuzz clean fmt
 
-all: $(BUILD)/keywork.so $(BUILD)/keywork-admin $(BUILD)/keywork-worker $(UNIT_TESTS) $(ITEST)
+all: $(BUILD)/keywork.so $(BUILD)/keywork-admin $(BUILD)/keywork-worker docs $(UNIT_TESTS) $(ITEST)
 
 # Installs missing Debian packages (as root) or says how; SKIP_DEPS=1 skips
 # the check (container builds, where the Dockerfile installs them).
@@ -78,16 +79,50 @@ $(ITEST): $(wildcard tests/integration/*.c) $(wildcard tests/integration/*.h) $(
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) $(KW_CFLAGS) -Itests/integration -o $@ $(wildcard tests/integration/*.c) $(CORE_OBJS) $(LIBS) -lcriterion -lcurl
 
+# The API reference page (GET /docs): keywork's page in docs/reference and
+# Swagger UI's browser bundle from the npm registry, at the versions of the
+# committed package-lock.json (npm ci; node_modules is never committed).
+# No install scripts run: one of swagger-ui-dist's dependencies would report
+# the install to a server. The files the page uses go to $(BUILD)/docs
+# (docs_dir), which the server reads at start-up; src/h_docs.c lists them.
+DOCS_NPM   = docs/reference/node_modules/.package-lock.json
+DOCS_OWN   = index.html keywork-docs.js keywork-docs.css
+DOCS_DIST  = swagger-ui.css swagger-ui-bundle.js favicon-32x32.png
+DOCS_FILES = $(DOCS_OWN:%=$(BUILD)/docs/%) $(DOCS_DIST:%=$(BUILD)/docs/%)
+NPM_CI     = npm ci --ignore-scripts --no-audit --no-fund --loglevel=error
+
+docs: $(DOCS_FILES)
+
+$(DOCS_NPM): docs/reference/package.json docs/reference/package-lock.json | deps
+	cd docs/reference && $(NPM_CI)
+	@touch $@
+
+$(DOCS_OWN:%=$(BUILD)/docs/%): $(BUILD)/docs/%: docs/reference/%
+	@mkdir -p $(dir $@)
+	cp $< $@
+
+$(DOCS_DIST:%=$(BUILD)/docs/%): $(BUILD)/docs/%: $(DOCS_NPM)
+	@mkdir -p $(dir $@)
+	cp docs/reference/node_modules/swagger-ui-dist/$* $@
+
+# The browser test's driver (tests/browser.sh): playwright-core, which
+# drives Debian's chromium and never downloads a browser of its own.
+BROWSER_NPM = tests/browser/node_modules/.package-lock.json
+
+$(BROWSER_NPM): tests/browser/package.json tests/browser/package-lock.json | deps
+	cd tests/browser && $(NPM_CI)
+	@touch $@
+
 run: deps all
 	@scripts/run.sh
 
 test-unit: $(UNIT_TESTS)
 	@set -e; for t in $(UNIT_TESTS); do echo "== $$t"; $$t --jobs 2 -q || exit 1; done
 
-test: deps all
+test: deps all $(BROWSER_NPM)
 	@scripts/test.sh
 
-test-asan:
+test-asan: deps $(BROWSER_NPM)
 	$(MAKE) BUILD=build-asan CFLAGS="-O1 -g $(SAN_FLAGS)" all
 	@BUILD=build-asan ASAN=1 scripts/test.sh
 
@@ -122,4 +157,4 @@ fmt:
 	clang-format -i src/*.c src/*.h tests/unit/*.c tests/integration/*.c tests/integration/*.h
 
 clean:
-	rm -rf build build-asan
+	rm -rf build build-asan docs/reference/node_modules tests/browser/node_modules

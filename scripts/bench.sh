@@ -52,7 +52,7 @@ if [ "$episodes" -gt 0 ]; then
 fi
 
 port=$(free_port 38888)
-export KEYWORK_PORT=$port KEYWORK_MODULE_PATH="$BUILD/keywork.so" \
+export KEYWORK_PORT=$port KEYWORK_MODULE_PATH="$BUILD/keywork.so" KEYWORK_DOCS_DIR="$BUILD/docs" \
 	KEYWORK_PID_FILE="$tmp/kore.pid"
 # The reference route goes before the catch-all, in this run's config only.
 "$BUILD/keywork-admin" kore-conf |

@@ -8,7 +8,7 @@ set -eu
 PKGS="gcc make pkg-config curl kore libjansson-dev libyaml-dev libpcre2-dev
 libcriterion-dev libargon2-dev libpq-dev libssl-dev libcurl4-openssl-dev
 postgresql-15 postgresql-client-15 json-schema-test-suite wrk openssl iproute2
-coreutils util-linux python3 nginx jq docker-compose"
+coreutils util-linux python3 nginx jq docker-compose nodejs chromium"
 
 # make fuzz needs clang's libFuzzer runtime as well.
 [ "${1:-}" = fuzz ] && PKGS="$PKGS clang libclang-rt-14-dev"
@@ -19,6 +19,9 @@ for p in $PKGS; do
 		missing="$missing $p"
 	fi
 done
+# npm comes with some builds of nodejs and is a package of its own in
+# Debian's: ask for the package only when the command is missing.
+command -v npm >/dev/null 2>&1 || missing="$missing npm"
 [ -z "$missing" ] && exit 0
 
 if [ "$(id -u)" -eq 0 ]; then

@@ -21,6 +21,7 @@ fi
 : "${KEYWORK_DATABASE_URL:?set KEYWORK_DATABASE_URL to the API role\'s connection}"
 export KEYWORK_DATABASE_URL
 export KEYWORK_MODULE_PATH=${KEYWORK_MODULE_PATH:-$BUILD/keywork.so}
+export KEYWORK_DOCS_DIR=${KEYWORK_DOCS_DIR:-$BUILD/docs}
 
 "$BUILD/keywork-admin" migrate
 if [ "${KEYWORK_DEMO_MODE:-no}" = yes ]; then

@@ -11,6 +11,7 @@
 #       deliveries to real SMTP and HTTP peers (tests/delivery.sh)
 #   5c. keywork-admin's account commands (tests/admin.sh)
 #   5d. HTTPS through nginx in front of the server (tests/https.sh)
+#   5e. the API reference page in headless chromium (tests/browser.sh)
 #   6. SIGTERM: the server must stop cleanly
 #
 # SKIP_UNIT=1 skips step 1 (while iterating on the others).
@@ -74,6 +75,9 @@ for f in tests/sql/*.sql; do
 	psql -X -q -v ON_ERROR_STOP=1 "$DATABASE_URL" -f "$f"
 done
 
+# The API reference page's files, as this build made them (make docs).
+export KEYWORK_DOCS_DIR="$BUILD/docs"
+
 echo "== start-up and migrations"
 BUILD=$BUILD tests/startup.sh "$tmp"
 
@@ -118,6 +122,9 @@ BUILD="$BUILD" tests/admin.sh "$KEYWORK_TEST_URL"
 
 echo "== HTTPS through nginx"
 tests/https.sh "$KEYWORK_TEST_URL" "$tmp/https"
+
+echo "== the API reference page in a browser"
+BUILD="$BUILD" tests/browser.sh "$KEYWORK_TEST_URL"
 
 echo "== shutdown"
 kill -TERM "$kore_pid"

@@ -89,6 +89,10 @@ static const struct config_setting config_settings[] = {
 	{ "spec_path", CONFIG_STRING, "openapi.yaml", 1, 4096, S(spec_path),
 	    0, NULL,
 	    "OpenAPI document that defines and validates the API" },
+	{ "docs_dir", CONFIG_STRING, "build/docs", 1, 4096, S(docs_dir),
+	    0, NULL,
+	    "folder of the API reference page (GET /docs), built by make docs "
+	    "and read at start-up" },
 	{ "pid_file", CONFIG_STRING, "var/kore.pid", 1, 4096, S(pid_file),
 	    CONFIG_F_WORD, NULL,
 	    "file where Kore writes its process id" },

@@ -37,6 +37,7 @@ struct config {
 	int	 seccomp_tracing;	  /* bool, 0 */
 	char	*module_path;		  /* "build/keywork.so" */
 	char	*spec_path;		  /* "openapi.yaml" */
+	char	*docs_dir;		  /* "build/docs": GET /docs's files */
 	char	*pid_file;		  /* "var/kore.pid" */
 	char	*trusted_proxies;	  /* "": peers whose X-Forwarded-For counts */
 

@@ -12,6 +12,8 @@ const struct handler_entry handlers_table[] = {
 	{ "getHealth", h_get_health },
 	{ "getReady", h_get_ready },
 	{ "getOpenapi", h_get_openapi },
+	{ "getDocs", h_get_docs },
+	{ "getDocsAsset", h_get_docs_asset },
 	{ "login", h_login },
 	{ "refreshToken", h_refresh_token },
 	{ "logout", h_logout },

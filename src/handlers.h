@@ -32,6 +32,15 @@ extern const struct handler_entry handlers_table[];
 int	h_get_health(struct kw_req *);
 int	h_get_ready(struct kw_req *);
 int	h_get_openapi(struct kw_req *);
+/* docs */
+int	h_get_docs(struct kw_req *);
+int	h_get_docs_asset(struct kw_req *);
+/*
+ * Read the reference page's files from dir (in Kore's parent, before the
+ * workers fork). 0, or -1 with the file and the reason in err.
+ */
+int	h_docs_load(const char *dir, char *err, size_t errlen)
+	    __attribute__((warn_unused_result));
 /* auth */
 int	h_login(struct kw_req *);
 int	h_refresh_token(struct kw_req *);

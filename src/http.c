@@ -12,6 +12,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "assets.h"
 #include "config.h"
 #include "http.h"
 #include "log.h"
@@ -45,7 +46,7 @@ static void		 kw_request_id(struct kw_req *);
 static void		 kw_client_addr(struct kw_req *);
 static unsigned		 kw_method_bit(int);
 static const char	*kw_header_cb(void *, const char *);
-static void		 kw_common_headers(struct kw_req *);
+static void		 kw_common_headers(struct kw_req *, const char *);
 
 int
 kw_http_dispatch(struct http_request *req)
@@ -518,7 +519,7 @@ int
 kw_reply_result(struct kw_req *r, int status, const char *content_type,
     PGresult *res, const void *data, size_t len)
 {
-	kw_common_headers(r);
+	kw_common_headers(r, "no-store");
 	http_response_header(r->req, "content-type", content_type);
 	r->result_taken = 1;
 	http_response_stream(r->req, status, (void *)data, len, kw_stream_done, res);
@@ -544,11 +545,15 @@ kw_result_json(PGresult *res, char *etag, size_t etaglen)
 	    (size_t)PQgetlength(res, 0, 0), JSON_DECODE_ANY, &jerr);
 }
 
+/*
+ * Headers of every response. Kore 4.1 adds a header as often as it is set,
+ * so the cache policy is set here once: no-store for the API's answers.
+ */
 static void
-kw_common_headers(struct kw_req *r)
+kw_common_headers(struct kw_req *r, const char *cache_control)
 {
 	http_response_header(r->req, "x-request-id", r->request_id);
-	http_response_header(r->req, "cache-control", "no-store");
+	http_response_header(r->req, "cache-control", cache_control);
 	http_response_header(r->req, "x-content-type-options", "nosniff");
 }
 
@@ -563,7 +568,7 @@ kw_reply_json(struct kw_req *r, int status, json_t *body)
 	if ((s = json_dumps(body, JSON_COMPACT | JSON_ENCODE_ANY)) == NULL)
 		fatal("json_dumps failed");
 	json_decref(body);
-	kw_common_headers(r);
+	kw_common_headers(r, "no-store");
 	http_response_header(r->req, "content-type", ct);
 	http_response(r->req, status, s, strlen(s));
 	free(s);
@@ -575,7 +580,7 @@ int
 kw_reply_raw(struct kw_req *r, int status, const char *content_type,
     const void *data, size_t len)
 {
-	kw_common_headers(r);
+	kw_common_headers(r, "no-store");
 	http_response_header(r->req, "content-type", content_type);
 	http_response(r->req, status, data, len);
 	r->status = status;
@@ -583,9 +588,32 @@ kw_reply_raw(struct kw_req *r, int status, const char *content_type,
 }
 
 int
+kw_reply_static(struct kw_req *r, const char *content_type, const char *etag,
+    const char *csp, const void *data, size_t len)
+{
+	const char	*inm;
+
+	kw_common_headers(r, "no-cache");
+	http_response_header(r->req, "etag", etag);
+	if (csp != NULL)
+		http_response_header(r->req, "content-security-policy", csp);
+	if (http_request_header(r->req, "if-none-match", &inm) &&
+	    assets_etag_matches(inm, etag)) {
+		http_response(r->req, 304, NULL, 0);
+		r->status = 304;
+		return KW_DONE;
+	}
+	http_response_header(r->req, "content-type", content_type);
+	/* No callback: the bytes are not the request's to free. */
+	http_response_stream(r->req, 200, (void *)data, len, NULL, NULL);
+	r->status = 200;
+	return KW_DONE;
+}
+
+int
 kw_reply_empty(struct kw_req *r, int status)
 {
-	kw_common_headers(r);
+	kw_common_headers(r, "no-store");
 	http_response(r->req, status, NULL, 0);
 	r->status = status;
 	return KW_DONE;

@@ -137,6 +137,15 @@ int	kw_reply_empty(struct kw_req *, int status);
 int	kw_reply_raw(struct kw_req *, int status, const char *content_type,
 	    const void *data, size_t len);
 int	kw_reply_problem(struct kw_req *, int status, const char *detail);
+
+/*
+ * A file held in memory for the life of the worker, sent without a copy:
+ * 200 with its ETag and Cache-Control no-cache (a browser asks again each
+ * time, and gets 304 with no body while If-None-Match names etag), and the
+ * Content-Security-Policy csp unless it is NULL.
+ */
+int	kw_reply_static(struct kw_req *, const char *content_type,
+	    const char *etag, const char *csp, const void *data, size_t len);
 int	kw_reply_db_error(struct kw_req *, const struct db_error *);
 
 /* Typed views of validated parameters; NULL when absent. */

@@ -69,6 +69,8 @@ kore_parent_configure(int argc, char **argv)
 	if (handlers_bind(kw_spec, stderr) == -1)
 		fatal("%s: spec and handlers disagree (see above)",
 		    config.spec_path);
+	if (h_docs_load(config.docs_dir, err, sizeof(err)) == -1)
+		fatal("the API reference page: %s (make docs builds it)", err);
 	log_msg(LOG_LVL_INFO, "server", NULL, "%zu operations bound from %s",
 	    openapi_op_count(kw_spec), config.spec_path);
 }

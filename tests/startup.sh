@@ -5,6 +5,8 @@
 #
 #   - the server refuses to start when an operation has no handler, or a
 #     handler has no operation, and says which;
+#   - it refuses to start when a file of the API reference page (GET /docs)
+#     is missing from docs_dir, and names it;
 #   - /readyz answers 503 (and /healthz 200) when the database is down;
 #   - migrations: a second run applies nothing; an edited applied migration
 #     is refused; a failing migration is rolled back and not recorded;
@@ -78,6 +80,20 @@ elif grep -q "getReady has no operation" "$tmp/missing.log"; then
 	pass "refuses to start: handler without an operation, named"
 else
 	fail "refused, but without naming the handler"; cat "$tmp/missing.log"
+fi
+
+# 2b. A file of the API reference page missing from docs_dir.
+mkdir -p "$tmp/docs-partial"
+cp "${KEYWORK_DOCS_DIR:-$BUILD/docs}"/* "$tmp/docs-partial/"
+rm "$tmp/docs-partial/swagger-ui-bundle.js"
+start_server "$tmp/nodocs.log" KEYWORK_PORT="$port" \
+	KEYWORK_DOCS_DIR="$tmp/docs-partial" KEYWORK_MODULE_PATH="$BUILD/keywork.so"
+if wait "$pid"; then
+	fail "server started without a file of the API reference page"
+elif grep -q "docs-partial/swagger-ui-bundle.js: No such file" "$tmp/nodocs.log"; then
+	pass "refuses to start: a file of the API reference page missing, named"
+else
+	fail "refused, but without naming the missing file"; cat "$tmp/nodocs.log"
 fi
 
 # 3. Readiness follows the database.
