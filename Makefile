@@ -21,7 +21,7 @@ LIBS     = -ljansson -lyaml -lpcre2-8 -lcrypto -largon2 -lpq
 SAN_FLAGS = -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
 
 # Modules shared by the server, the admin command and the tests.
-CORE_SRCS = src/jsonschema.c src/openapi.c src/yamljson.c src/config.c src/cursor.c src/db.c src/xmalloc.c \
+CORE_SRCS = src/audit.c src/jsonschema.c src/openapi.c src/yamljson.c src/config.c src/cursor.c src/db.c src/xmalloc.c \
             src/token.c src/problem.c src/log.c
 # The Kore application module.
 MODULE_SRCS = src/keywork.c src/http.c src/handlers.c \
