@@ -30,7 +30,7 @@ MODULE_SRCS = src/keywork.c src/http.c src/handlers.c \
               src/h_assessment.c src/h_meetings.c src/h_actions.c \
               src/h_progress.c src/h_documents.c src/h_alerts.c \
               src/h_oversight.c src/h_course.c \
-              src/h_notifications.c src/h_webhooks.c
+              src/h_notifications.c src/h_webhooks.c src/h_audit.c
 ADMIN_SRCS = src/admin.c src/migrate.c
 # The scheduled worker.
 WORKER_SRCS = src/worker.c src/deliver.c
