@@ -238,23 +238,32 @@ LANGUAGE plpgsql SET search_path = kw, pg_temp AS $$
 DECLARE
 	h kw.audit_head;
 	a kw.audit;
-	n integer := 0;
+	ids bigint[] := '{}';
+	seqs bigint[] := '{}';
+	prevs bytea[] := '{}';
+	hashes bytea[] := '{}';
 BEGIN
 	SELECT * INTO h FROM kw.audit_head FOR UPDATE;
+	-- Hashes chain one on the next, so they are computed in order here;
+	-- the rows are then written by one UPDATE, not one per entry.
 	FOR a IN SELECT * FROM kw.audit WHERE seq IS NULL ORDER BY id LIMIT p_limit LOOP
 		a.seq := h.seq + 1;
 		a.prev_hash := h.hash;
 		a.hash := sha256(h.hash || convert_to(kw.audit_canon(a), 'UTF8'));
-		UPDATE kw.audit SET seq = a.seq, prev_hash = a.prev_hash, hash = a.hash
-		WHERE id = a.id;
+		ids := ids || a.id;
+		seqs := seqs || a.seq;
+		prevs := prevs || a.prev_hash;
+		hashes := hashes || a.hash;
 		h.seq := a.seq;
 		h.hash := a.hash;
-		n := n + 1;
 	END LOOP;
-	IF n > 0 THEN
+	IF cardinality(ids) > 0 THEN
+		UPDATE kw.audit x SET seq = v.seq, prev_hash = v.prev_hash, hash = v.hash
+		FROM unnest(ids, seqs, prevs, hashes) AS v (id, seq, prev_hash, hash)
+		WHERE x.id = v.id;
 		UPDATE kw.audit_head SET seq = h.seq, hash = h.hash;
 	END IF;
-	RETURN n;
+	RETURN cardinality(ids);
 END
 $$;
 REVOKE ALL ON FUNCTION kw.audit_seal(integer) FROM PUBLIC;
