@@ -41,11 +41,14 @@ CREATE TABLE kw.audit (
 	request_id	text,
 	client_addr	text,
 	-- The chain: NULL until sealed, then set once.
-	seq		bigint UNIQUE,
+	seq		bigint,
 	prev_hash	bytea,
 	hash		bytea,
 	CHECK ((seq IS NULL) = (hash IS NULL) AND (seq IS NULL) = (prev_hash IS NULL))
 );
+-- Chain positions are unique; partial, so that appending an entry (seq
+-- still NULL) costs this index nothing.
+CREATE UNIQUE INDEX audit_seq_key ON kw.audit (seq) WHERE seq IS NOT NULL;
 -- GET /v1/audit, newest first, by episode or by actor; who touched a record.
 CREATE INDEX audit_episode_idx ON kw.audit (episode_id, id) WHERE episode_id IS NOT NULL;
 CREATE INDEX audit_user_idx ON kw.audit (user_id, id) WHERE user_id IS NOT NULL;
