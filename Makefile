@@ -22,7 +22,7 @@ LIBS     = -ljansson -lyaml -lpcre2-8 -lcrypto -largon2 -lpq
 SAN_FLAGS = -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
 
 # Modules shared by the server, the admin command and the tests.
-CORE_SRCS = src/jsonschema.c src/openapi.c src/yamljson.c src/config.c src/cursor.c src/db.c src/xmalloc.c \
+CORE_SRCS = src/audit.c src/jsonschema.c src/openapi.c src/yamljson.c src/config.c src/cursor.c src/db.c src/xmalloc.c \
             src/token.c src/problem.c src/log.c src/assets.c
 # The Kore application module.
 MODULE_SRCS = src/keywork.c src/http.c src/handlers.c \
@@ -31,7 +31,7 @@ MODULE_SRCS = src/keywork.c src/http.c src/handlers.c \
               src/h_assessment.c src/h_meetings.c src/h_actions.c \
               src/h_progress.c src/h_documents.c src/h_alerts.c \
               src/h_oversight.c src/h_course.c \
-              src/h_notifications.c src/h_webhooks.c
+              src/h_notifications.c src/h_webhooks.c src/h_audit.c
 ADMIN_SRCS = src/admin.c src/migrate.c
 # The scheduled worker.
 WORKER_SRCS = src/worker.c src/deliver.c

@@ -10,6 +10,7 @@
 #   5b. the scheduled worker (tests/worker.sh), and its email and webhook
 #       deliveries to real SMTP and HTTP peers (tests/delivery.sh)
 #   5c. keywork-admin's account commands (tests/admin.sh)
+#   5c'. the audit trail's hash chain: sealing and verify (tests/audit.sh)
 #   5d. HTTPS through nginx in front of the server (tests/https.sh)
 #   5e. the API reference page in headless chromium (tests/browser.sh)
 #   6. SIGTERM: the server must stop cleanly
@@ -119,6 +120,9 @@ BUILD="$BUILD" tests/delivery.sh "$KEYWORK_TEST_URL"
 
 echo "== keywork-admin's account commands"
 BUILD="$BUILD" tests/admin.sh "$KEYWORK_TEST_URL"
+
+echo "== the audit trail's chain"
+BUILD="$BUILD" tests/audit.sh "$KEYWORK_TEST_URL"
 
 echo "== HTTPS through nginx"
 tests/https.sh "$KEYWORK_TEST_URL" "$tmp/https"

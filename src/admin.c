@@ -12,6 +12,8 @@
  *   keywork-admin create-api-client NAME AGENCY
  *                                          a partner system's API key for
  *                                          the agency named (DATABASE_URL)
+ *   keywork-admin audit verify             check the audit trail's hash
+ *                                          chain (DATABASE_URL)
  */
 #include <getopt.h>
 #include <stdio.h>
@@ -21,6 +23,7 @@
 
 #include <libpq-fe.h>
 
+#include "audit.h"
 #include "config.h"
 #include "migrate.h"
 #include "token.h"
@@ -33,6 +36,10 @@ static int	 cmd_migrate(void);
 static int	 cmd_seed_demo(void);
 static int	 cmd_create_admin(int, char **);
 static int	 cmd_create_api_client(int, char **);
+static int	 cmd_audit_verify(void);
+static int	 audit_check_page(PGresult *, long long *, unsigned char *);
+static int	 hex_bytea(const char *, unsigned char *);
+static void	 hex_print(const unsigned char *);
 static PGconn	*owner_connect(void);
 static int	 read_password(char *, size_t);
 static char	*slurp(const char *);
@@ -47,7 +54,8 @@ usage(void)
 	    "       keywork-admin migrate            (uses DATABASE_URL)\n"
 	    "       keywork-admin [-c FILE] seed-demo\n"
 	    "       keywork-admin [-c FILE] create-admin EMAIL NAME [AGENCY AREA]\n"
-	    "       keywork-admin create-api-client NAME AGENCY\n");
+	    "       keywork-admin create-api-client NAME AGENCY\n"
+	    "       keywork-admin audit verify      (uses DATABASE_URL)\n");
 	exit(2);
 }
 
@@ -312,6 +320,161 @@ out:
 	return rc;
 }
 
+/*
+ * The audit trail's chain, recomputed here from each entry's columns
+ * (src/audit.c), not by SQL: positions 1, 2, ... without a gap, each
+ * entry's prev_hash the hash before it, each hash SHA-256(prev_hash ||
+ * canonical text), and the head table at the last. Pages of 5,000 by seq
+ * in one repeatable-read snapshot, so that millions of entries stream in
+ * constant memory and concurrent sealing does not move the head meanwhile.
+ */
+#define AUDIT_PAGE "5000"
+
+static int
+hex_bytea(const char *s, unsigned char *out)
+{
+	size_t	i;
+	int	hi, lo;
+
+	if (s == NULL || strncmp(s, "\\x", 2) != 0 ||
+	    strlen(s) != 2 + 2 * AUDIT_HASH_LEN)
+		return -1;
+	for (i = 0; i < AUDIT_HASH_LEN; i++) {
+		if (sscanf(s + 2 + 2 * i, "%1x%1x", (unsigned *)&hi,
+		    (unsigned *)&lo) != 2)
+			return -1;
+		out[i] = (unsigned char)(hi << 4 | lo);
+	}
+	return 0;
+}
+
+static void
+hex_print(const unsigned char *h)
+{
+	size_t	i;
+
+	for (i = 0; i < AUDIT_HASH_LEN; i++)
+		printf("%02x", h[i]);
+}
+
+/* One page: -1 after printing the first fault; *last and head advance. */
+static int
+audit_check_page(PGresult *res, long long *last, unsigned char *head)
+{
+	struct audit_entry	 e;
+	unsigned char		 prev[AUDIT_HASH_LEN], stored[AUDIT_HASH_LEN];
+	unsigned char		 h[AUDIT_HASH_LEN];
+	const char		*v[16];
+	long long		 seq;
+	int			 row, c;
+
+	for (row = 0; row < PQntuples(res); row++) {
+		for (c = 0; c < 16; c++)
+			v[c] = PQgetisnull(res, row, c) ? NULL : PQgetvalue(res, row, c);
+		e = (struct audit_entry){ v[0], v[1], v[2], v[3], v[4], v[5], v[6],
+		    v[7], v[8], v[9], v[10], v[11], v[12], v[13] };
+		seq = strtoll(v[0], NULL, 10);
+		if (seq != *last + 1) {
+			printf("audit chain BROKEN at seq %lld (id %s): expected "
+			    "seq %lld: an entry was removed or moved\n", seq, v[1],
+			    *last + 1);
+			return -1;
+		}
+		if (hex_bytea(v[14], prev) == -1 || hex_bytea(v[15], stored) == -1) {
+			printf("audit chain BROKEN at seq %lld (id %s): its chain "
+			    "fields are not hashes\n", seq, v[1]);
+			return -1;
+		}
+		if (memcmp(prev, head, AUDIT_HASH_LEN) != 0) {
+			printf("audit chain BROKEN at seq %lld (id %s): prev_hash is "
+			    "not the hash of seq %lld: entries were removed, "
+			    "reordered or re-chained\n", seq, v[1], *last);
+			return -1;
+		}
+		if (audit_hash(prev, &e, h) == -1) {
+			printf("audit chain BROKEN at seq %lld (id %s): the entry "
+			    "cannot be read\n", seq, v[1]);
+			return -1;
+		}
+		if (memcmp(h, stored, AUDIT_HASH_LEN) != 0) {
+			printf("audit chain BROKEN at seq %lld (id %s): its hash does "
+			    "not match its content: the entry was altered\n", seq,
+			    v[1]);
+			return -1;
+		}
+		memcpy(head, h, AUDIT_HASH_LEN);
+		*last = seq;
+	}
+	return 0;
+}
+
+static int
+cmd_audit_verify(void)
+{
+	PGconn		*db;
+	PGresult	*res = NULL;
+	unsigned char	 head[AUDIT_HASH_LEN], want[AUDIT_HASH_LEN];
+	char		 after[24];
+	const char	*args[1];
+	long long	 last = 0, head_seq;
+	int		 n, rc = 1;
+
+	if ((db = owner_connect()) == NULL)
+		return 1;
+	if (exec_ok(db, PQexec(db, "SET TimeZone = 'UTC'; SET DateStyle = 'ISO'; "
+	    "SET bytea_output = 'hex'; "
+	    "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")) == -1)
+		goto out;
+	res = PQexec(db, "SELECT seq, hash FROM kw.audit_head");
+	if (PQresultStatus(res) != PGRES_TUPLES_OK || PQntuples(res) != 1 ||
+	    hex_bytea(PQgetvalue(res, 0, 1), want) == -1) {
+		fprintf(stderr, "keywork-admin: cannot read the audit head: %s",
+		    PQerrorMessage(db));
+		goto out;
+	}
+	head_seq = strtoll(PQgetvalue(res, 0, 0), NULL, 10);
+	PQclear(res);
+	res = NULL;
+	memset(head, 0, sizeof(head));
+	do {
+		snprintf(after, sizeof(after), "%lld", last);
+		args[0] = after;
+		res = PQexecParams(db, "SELECT seq, id, at, user_id, client_id, "
+		    "agency_id, roles, action, entity, record_id, record_ids, "
+		    "episode_id, request_id, client_addr, prev_hash, hash "
+		    "FROM kw.audit WHERE seq > $1 ORDER BY seq LIMIT " AUDIT_PAGE,
+		    1, NULL, args, NULL, NULL, 0);
+		if (PQresultStatus(res) != PGRES_TUPLES_OK) {
+			fprintf(stderr, "keywork-admin: %s", PQerrorMessage(db));
+			goto out;
+		}
+		if (audit_check_page(res, &last, head) == -1)
+			goto out;
+		n = PQntuples(res);
+		PQclear(res);
+		res = NULL;
+	} while (n > 0);
+	if (last != head_seq || memcmp(head, want, sizeof(head)) != 0) {
+		printf("audit chain BROKEN at the head: the chain ends at seq %lld "
+		    "but the head records seq %lld with another hash: entries "
+		    "at the end were removed or re-chained\n", last, head_seq);
+		goto out;
+	}
+	res = PQexec(db, "SELECT count(*) FROM kw.audit WHERE seq IS NULL");
+	if (PQresultStatus(res) != PGRES_TUPLES_OK) {
+		fprintf(stderr, "keywork-admin: %s", PQerrorMessage(db));
+		goto out;
+	}
+	printf("audit chain OK: %lld entries, head ", last);
+	hex_print(head);
+	printf("; %s not yet sealed\n", PQgetvalue(res, 0, 0));
+	rc = 0;
+out:
+	PQclear(res);
+	PQfinish(db);
+	return rc;
+}
+
 int
 main(int argc, char **argv)
 {
@@ -355,6 +518,9 @@ main(int argc, char **argv)
 		return argc == 1 ? cmd_migrate() : (usage(), 1);
 	if (strcmp(argv[0], "create-api-client") == 0)
 		return cmd_create_api_client(argc, argv);
+	if (strcmp(argv[0], "audit") == 0)
+		return argc == 2 && strcmp(argv[1], "verify") == 0 ?
+		    cmd_audit_verify() : (usage(), 1);
 
 	if (config_load(&config, path, err, sizeof(err)) == -1) {
 		fprintf(stderr, "%s\n", err);

@@ -91,6 +91,7 @@ const struct handler_entry handlers_table[] = {
 	{ "reopenEpisode", h_reopen_episode },
 	{ "listNotifications", h_list_notifications },
 	{ "readNotification", h_read_notification },
+	{ "listAudit", h_list_audit },
 	{ "listWebhooks", h_list_webhooks },
 	{ "createWebhook", h_create_webhook },
 	{ "deleteWebhook", h_delete_webhook },
@@ -299,13 +300,23 @@ handlers_page_by_due(struct kw_req *r, PGresult *res)
 	return handlers_page_keyed(r, res, "due", "key");
 }
 
-/* A page whose cursor is the last item's (at_key, key) members. */
+int
+handlers_page_by_at(struct kw_req *r, PGresult *res)
+{
+	return handlers_page_keyed(r, res, "at", "id");
+}
+
+/*
+ * A page whose cursor is the last item's (at_key, key) members; key is a
+ * string or an integer.
+ */
 static int
 handlers_page_keyed(struct kw_req *r, PGresult *res, const char *at_key,
     const char *key)
 {
-	json_t		*items, *last, *l;
-	char		 next[CURSOR_MAX];
+	json_t		*items, *last, *l, *k;
+	const char	*keyval;
+	char		 next[CURSOR_MAX], num[24];
 	size_t		 n;
 	long long	 limit;
 
@@ -319,9 +330,16 @@ handlers_page_keyed(struct kw_req *r, PGresult *res, const char *at_key,
 	next[0] = '\0';
 	if (n > 0 && (long long)n >= limit) {
 		last = json_array_get(items, n - 1);
-		if (cursor_encode(json_string_value(json_object_get(last,
-		    at_key)), json_string_value(json_object_get(last, key)),
-		    next, sizeof(next)) == -1)
+		k = json_object_get(last, key);
+		if (json_is_integer(k)) {
+			snprintf(num, sizeof(num), "%lld",
+			    (long long)json_integer_value(k));
+			keyval = num;
+		} else
+			keyval = json_string_value(k);
+		if (keyval == NULL || cursor_encode(json_string_value(
+		    json_object_get(last, at_key)), keyval, next,
+		    sizeof(next)) == -1)
 			next[0] = '\0';
 	}
 	return kw_reply_json(r, 200, json_pack("{s:o, s:o}", "items", items,

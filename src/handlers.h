@@ -135,6 +135,8 @@ int	h_reopen_episode(struct kw_req *);
 /* notifications */
 int	h_list_notifications(struct kw_req *);
 int	h_read_notification(struct kw_req *);
+/* audit */
+int	h_list_audit(struct kw_req *);
 /* webhooks */
 int	h_list_webhooks(struct kw_req *);
 int	h_create_webhook(struct kw_req *);
@@ -159,6 +161,8 @@ int	handlers_page(struct kw_req *, PGresult *);	   /* {items, next_cursor} */
 int	handlers_page_by_user(struct kw_req *, PGresult *);
 /* A page of deadlines, keyed by (due, key). */
 int	handlers_page_by_due(struct kw_req *, PGresult *);
+/* A page keyed by (at, id), id an integer (the audit trail). */
+int	handlers_page_by_at(struct kw_req *, PGresult *);
 
 /* The body as text for SQL, without the members named (NULL-terminated). */
 char	*handlers_body_text(struct kw_req *, const char *const *omit);

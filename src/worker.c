@@ -6,7 +6,8 @@
  * deliveries in the same transaction, however many passes or workers run.
  * Then it ends temporary covers that are over, erases the content of
  * closed episodes past their retention (kw.erase_due_episodes, a batch at
- * a time), and delivers: it claims due
+ * a time), seals the audit trail's new entries into its hash chain
+ * (kw.audit_seal), and delivers: it claims due
  * deliveries in batches (FOR UPDATE SKIP LOCKED, under a lease), sends
  * each, and records it sent, or failed (retried later with backoff and
  * jitter, dead after delivery_max_attempts). A worker that dies leaves its
@@ -63,6 +64,7 @@ static void	worker_cleanup(struct worker *);
 static PGconn	*worker_connect(const char *);
 static int	worker_pass(struct worker *);
 static int	worker_erase(struct worker *);
+static int	worker_seal(struct worker *);
 static int	worker_deliver(struct worker *);
 static int	worker_batch(struct worker *, int *);
 static int	worker_send(struct worker *, PGresult *, int, char *, size_t);
@@ -158,9 +160,44 @@ worker_connect(const char *url)
 }
 
 /*
+ * Seal the audit entries committed since the last pass, a batch per
+ * transaction, until a batch comes back short. Entries still being
+ * written are sealed by a later pass. Returns the number sealed, or -1.
+ */
+#define SEAL_BATCH 5000
+#define SEAL_BATCH_TEXT "5000"
+
+static int
+worker_seal(struct worker *w)
+{
+	const char	*state;
+	PGresult	*res;
+	int		 n, total = 0;
+
+	do {
+		res = PQexec(w->db, "SELECT kw.audit_seal(" SEAL_BATCH_TEXT ")");
+		if (PQresultStatus(res) != PGRES_TUPLES_OK) {
+			state = PQresultErrorField(res, PG_DIAG_SQLSTATE);
+			log_msg(LOG_LVL_ERROR, "worker", NULL,
+			    "sealing the audit trail failed, sqlstate %s",
+			    state != NULL ? state : "none");
+			PQclear(res);
+			return -1;
+		}
+		n = atoi(PQgetvalue(res, 0, 0));
+		PQclear(res);
+		total += n;
+	} while (n == SEAL_BATCH && !stopping);
+	if (total > 0)
+		log_msg(LOG_LVL_INFO, "worker", NULL, "%d audit entries sealed",
+		    total);
+	return total;
+}
+
+/*
  * The rules for today, then the end of temporary covers that are over,
- * then erasure of what is past its retention. Returns the reminders
- * written, or -1.
+ * then erasure of what is past its retention, then the audit trail's
+ * sealing. Returns the reminders written, or -1.
  */
 static int
 worker_pass(struct worker *w)
@@ -194,6 +231,7 @@ worker_pass(struct worker *w)
 	}
 	PQclear(res);
 	(void)worker_erase(w);
+	(void)worker_seal(w);
 	log_msg(LOG_LVL_INFO, "worker", NULL, "pass done, %d reminders written", n);
 	return n;
 }
