@@ -11,6 +11,9 @@
 #       deliveries to real SMTP and HTTP peers (tests/delivery.sh)
 #   5c. keywork-admin's account commands (tests/admin.sh)
 #   5d. HTTPS through nginx in front of the server (tests/https.sh)
+#   5e. fault tests (tests/faults.sh): SIGKILL under write load, PostgreSQL
+#       restarted under read load, hostile input, on a cluster and servers
+#       of their own
 #   6. SIGTERM: the server must stop cleanly
 #
 # SKIP_UNIT=1 skips step 1 (while iterating on the others).
@@ -118,6 +121,9 @@ BUILD="$BUILD" tests/admin.sh "$KEYWORK_TEST_URL"
 
 echo "== HTTPS through nginx"
 tests/https.sh "$KEYWORK_TEST_URL" "$tmp/https"
+
+echo "== fault tests"
+BUILD="$BUILD" tests/faults.sh "$tmp"
 
 echo "== shutdown"
 kill -TERM "$kore_pid"
