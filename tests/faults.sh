@@ -294,7 +294,7 @@ lat=$(awk '{print $3 * 1000}' "$tmp/read-down.txt" | sort -n | awk '
 	  i = int(NR * 0.99); if (i < 1) i = 1; printf "%.1f %.1f\n", v[i], v[NR] }')
 p99=${lat% *} max=${lat#* }
 if [ "$n_down" -gt 0 ] && [ "$n_503" = "$n_down" ] &&
-    awk -v m="$max" -v b=$((250 * slow)) 'BEGIN { exit !(m < b) }'; then
+    awk -v m="$max" -v b=$((500 * slow)) 'BEGIN { exit !(m < b) }'; then
 	pass "database down: $n_down requests, all 503 problem+json, fast (p99 $p99 ms, max $max ms)"
 else
 	fail "database down: $n_503 of $n_down requests 503 problem+json; p99 $p99 ms, max $max ms"
