@@ -13,6 +13,9 @@
 #   5c'. the audit trail's hash chain: sealing and verify (tests/audit.sh)
 #   5d. HTTPS through nginx in front of the server (tests/https.sh)
 #   5e. the API reference page in headless chromium (tests/browser.sh)
+#   5f. fault tests (tests/faults.sh): SIGKILL under write load, PostgreSQL
+#       restarted under read load, hostile input, on a cluster and servers
+#       of their own
 #   6. SIGTERM: the server must stop cleanly
 #
 # SKIP_UNIT=1 skips step 1 (while iterating on the others).
@@ -129,6 +132,9 @@ tests/https.sh "$KEYWORK_TEST_URL" "$tmp/https"
 
 echo "== the API reference page in a browser"
 BUILD="$BUILD" tests/browser.sh "$KEYWORK_TEST_URL"
+
+echo "== fault tests"
+BUILD="$BUILD" tests/faults.sh "$tmp"
 
 echo "== shutdown"
 kill -TERM "$kore_pid"

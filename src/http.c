@@ -406,7 +406,7 @@ kw_sql_step(struct kw_req *r)
 {
 	struct db_error	 e;
 	PGresult	*res;
-	int		 rc, failed;
+	int		 rc, failed, broken;
 
 	for (;;) {
 		if (r->sql_state == KW_ST_NEW) {
@@ -434,25 +434,51 @@ kw_sql_step(struct kw_req *r)
 			return KW_WAIT;
 		case KORE_PGSQL_STATE_RESULT:
 		case KORE_PGSQL_STATE_ERROR:
-			if (r->sql.conn == NULL) {
-				/* The connection itself failed. */
-				kw_sql_reset(r);
-				db_error_from(NULL, &e);
-				return kw_reply_db_error(r, &e);
-			}
 			/*
 			 * Keep the statement's one result (or error) and read on
 			 * to the end, so the connection goes back to the pool
 			 * idle: releasing it mid-result would cancel and drain it
 			 * with blocking calls.
 			 */
-			if (r->result == NULL) {
+			broken = r->sql.conn != NULL &&
+			    (PQstatus(r->sql.conn->db) == CONNECTION_BAD ||
+			    (r->sql.state == KORE_PGSQL_STATE_ERROR &&
+			    r->sql.result == NULL));
+			if (r->result == NULL && r->sql.result != NULL) {
 				r->result = r->sql.result;
 				r->failed = r->sql.state == KORE_PGSQL_STATE_ERROR;
 			} else {
 				PQclear(r->sql.result);
 			}
 			r->sql.result = NULL;
+			/*
+			 * A connection that broke (PostgreSQL stopped or
+			 * restarted) answers every read with the same error:
+			 * reading on would spin forever, and back in the pool
+			 * it would fail every later request. Drop it, as Kore
+			 * does when the socket hangs up; the next request
+			 * connects afresh.
+			 */
+			if (broken)
+				kore_pgsql_handle(r->sql.conn, 1);
+			if (r->sql.conn == NULL) {
+				/*
+				 * The connection itself failed. Only the end of
+				 * the statement proves its commit, so a result
+				 * that came before the failure is not an answer.
+				 */
+				res = r->failed ? r->result : NULL;
+				if (!r->failed)
+					PQclear(r->result);
+				r->result = NULL;
+				kw_sql_reset(r);
+				db_error_from(res, &e);
+				PQclear(res);
+				log_msg(LOG_LVL_WARN, "db", r->request_id,
+				    "database connection lost, sqlstate %s",
+				    e.sqlstate);
+				return kw_reply_db_error(r, &e);
+			}
 			kore_pgsql_continue(&r->sql);
 			continue;
 		case KORE_PGSQL_STATE_DONE:
