@@ -31,6 +31,9 @@ struct config {
 	char	*module_path;		  /* "build/keywork.so" */
 	char	*spec_path;		  /* "openapi.yaml" */
 	char	*pid_file;		  /* "var/kore.pid" */
+	char	*metrics_listen;	  /* internal listener's address, "127.0.0.1" */
+	int	 metrics_port;		  /* its port; 0: no internal listener */
+	int	 shutdown_grace_seconds;  /* 20: to finish requests on SIGTERM */
 
 	/* Database */
 	char	*database_url;		  /* libpq conninfo of the API role */

@@ -12,6 +12,7 @@ const struct handler_entry handlers_table[] = {
 	{ "getHealth", h_get_health },
 	{ "getReady", h_get_ready },
 	{ "getOpenapi", h_get_openapi },
+	{ "getMetrics", h_get_metrics },
 	{ "login", h_login },
 	{ "refreshToken", h_refresh_token },
 	{ "logout", h_logout },

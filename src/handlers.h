@@ -32,6 +32,7 @@ extern const struct handler_entry handlers_table[];
 int	h_get_health(struct kw_req *);
 int	h_get_ready(struct kw_req *);
 int	h_get_openapi(struct kw_req *);
+int	h_get_metrics(struct kw_req *);
 /* auth */
 int	h_login(struct kw_req *);
 int	h_refresh_token(struct kw_req *);
