@@ -69,6 +69,9 @@ static void		 kw_pool_acquired(struct kw_req *);
 static void		 kw_pool_released(struct kw_req *);
 static void		 kw_pool_failed(struct kw_req *, const void *);
 static void		 kw_pool_unqueue(struct kw_req *);
+static void		 kw_notice(void *, const PGresult *);
+static void		 kw_notice_drop(void *, const PGresult *);
+static void		 kw_notice_release(struct kw_req *);
 static const char	*kw_header_cb(void *, const char *);
 static void		 kw_common_headers(struct kw_req *);
 
@@ -137,7 +140,7 @@ kw_finish(struct kw_req *r, int rc)
 	    openapi_op_count(kw_spec), r->status, us);
 	log_request(r->request_id, http_method_text(r->req->method),
 	    r->op != NULL ? r->op->operation_id : NULL, r->status,
-	    (double)us / 1000.0, NULL);
+	    (double)us / 1000.0, r->caller[0] != '\0' ? r->caller : NULL);
 	return KORE_RESULT_OK;
 }
 
@@ -213,6 +216,44 @@ kw_pool_acquired(struct kw_req *r)
 	    sizeof(kw_pool.conns[0])))
 		kw_pool.conns[kw_pool.open++] = r->sql.conn;
 	kw_pool_publish();
+	/* Notices on this connection are for this request until released. */
+	PQsetNoticeReceiver(r->sql.conn->db, kw_notice, r);
+}
+
+/*
+ * A NOTICE on the request's connection. kw.authenticate names the caller
+ * in one (see sql/migrations/0012_metrics.sql); any other notice is
+ * dropped, not printed: its text may quote data.
+ */
+static void
+kw_notice(void *arg, const PGresult *res)
+{
+	struct kw_req	*r = arg;
+	const char	*msg, *detail, *p;
+
+	msg = PQresultErrorField(res, PG_DIAG_MESSAGE_PRIMARY);
+	detail = PQresultErrorField(res, PG_DIAG_MESSAGE_DETAIL);
+	if (msg == NULL || strcmp(msg, "kw.identity") != 0 || detail == NULL ||
+	    strlen(detail) >= sizeof(r->caller))
+		return;
+	for (p = detail; *p != '\0'; p++) {
+		if (!isalnum((unsigned char)*p) && *p != '-' && *p != ':')
+			return;
+	}
+	memcpy(r->caller, detail, strlen(detail) + 1);
+}
+
+static void
+kw_notice_drop(void *arg, const PGresult *res)
+{
+}
+
+/* Before the connection goes back to the pool. */
+static void
+kw_notice_release(struct kw_req *r)
+{
+	if (r->sql.conn != NULL && r->sql.conn->db != NULL)
+		PQsetNoticeReceiver(r->sql.conn->db, kw_notice_drop, NULL);
 }
 
 static void
@@ -279,6 +320,7 @@ kw_sql_reset(struct kw_req *r)
 
 	kw_pool_unqueue(r);
 	kw_pool_released(r);
+	kw_notice_release(r);
 	if (r->sql_bound) {
 		kore_pgsql_cleanup(&r->sql);
 		r->sql_bound = 0;
@@ -619,6 +661,7 @@ kw_sql_step(struct kw_req *r)
 			kore_pgsql_continue(&r->sql);
 			continue;
 		case KORE_PGSQL_STATE_DONE:
+			kw_notice_release(r);
 			kore_pgsql_continue(&r->sql);	/* releases the connection */
 			kw_pool_released(r);
 			continue;

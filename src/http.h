@@ -58,6 +58,8 @@ struct kw_req {
 	char			 request_id[72];
 	char			 addr[64];
 	char			 token_hash[TOKEN_HASH_LEN + 1];
+	/* "user:<id>" or "client:<id>" once authenticated, for the log. */
+	char			 caller[48];
 
 	/* The statement in flight. */
 	struct kore_pgsql	 sql;
