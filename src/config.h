@@ -68,7 +68,11 @@ int	config_load(struct config *c, const char *path, char *err,
 	    size_t errlen) __attribute__((warn_unused_result));
 void	config_cleanup(struct config *c);
 
-/* Write Kore's configuration for c (server, workers, limits, module). */
+/*
+ * Write Kore's configuration for c (server, workers, limits, module, and
+ * the internal listener when metrics_port is set). -1 when a value would
+ * not be one of Kore's words, metrics_port is port, or the write fails.
+ */
 int	config_write_kore(const struct config *c, FILE *out)
 	    __attribute__((warn_unused_result));
 

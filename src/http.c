@@ -356,7 +356,9 @@ kw_begin(struct kw_req *r)
 
 	rc = openapi_match(kw_spec, kw_method_bit(r->req->method),
 	    r->req->path, &r->op, &m);
-	if (rc == OPENAPI_MATCH_NO_PATH) {
+	/* The internal listener serves its own operations and nothing else. */
+	if (rc == OPENAPI_MATCH_NO_PATH ||
+	    (rc == OPENAPI_MATCH_NO_METHOD && kw_on_internal(r))) {
 		openapi_match_cleanup(&m);
 		return kw_reply_problem(r, 404, "No such resource.");
 	}

@@ -308,9 +308,10 @@ prom_comment(struct prom_doc *d, const char *p, size_t len, size_t line,
 	return (0);
 }
 
+/* *last: the index of the family of the sample before, (size_t)-1 if none. */
 static inline int
 prom_sample_line(struct prom_doc *d, const char *p, size_t len, size_t line,
-    struct prom_family **last, char *err, size_t errlen)
+    size_t *last, char *err, size_t errlen)
 {
 	struct prom_sample	 s;
 	struct prom_family	*f;
@@ -345,9 +346,9 @@ prom_sample_line(struct prom_doc *d, const char *p, size_t len, size_t line,
 	if (f->closed)
 		return (prom_fail(err, errlen, line, "%s's samples are not "
 		    "together", f->name));
-	if (*last != NULL && *last != f)
-		(*last)->closed = 1;
-	*last = f;
+	if (*last < d->nf && &d->f[*last] != f)
+		d->f[*last].closed = 1;
+	*last = (size_t)(f - d->f);
 	f->has_samples = 1;
 	if ((strcmp(suffix, "_bucket") == 0) != (s.le[0] != '\0'))
 		return (prom_fail(err, errlen, line, "le on a sample that is "
@@ -444,7 +445,7 @@ static inline int
 prom_parse(const char *text, size_t len, struct prom_doc *d, char *err,
     size_t errlen)
 {
-	struct prom_family	*last = NULL;
+	size_t			 last = (size_t)-1;
 	const char		*p = text, *end = text + len, *nl;
 	size_t			 line = 0;
 
