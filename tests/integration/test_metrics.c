@@ -412,15 +412,21 @@ Test(metrics, pool_gauges_and_the_wait_for_a_connection)
 	    "AND relation = 'kw.notes'::regclass") < max &&
 	    now_s() - t0 < 10)
 		sleep_ms(20);
-	/* The queued ones have queued by now too: give them a moment. */
-	sleep_ms(300);
-	scrape(&held);
+	/* Until the others are queued for a connection, as /metrics says. */
+	for (;;) {
+		scrape(&held);
+		if (val(&held, "keywork_db_requests_queued", "") >= n - max ||
+		    now_s() - t0 > 10)
+			break;
+		prom_free(&held);
+		sleep_ms(50);
+	}
 	cr_expect_eq(val(&held, "keywork_db_connections_busy", ""), max);
 	cr_expect_eq(val(&held, "keywork_db_connections_open", ""), max);
 	cr_expect_eq(val(&held, "keywork_db_requests_queued", ""), n - max);
 	cr_expect_null(prom_family(&held, "keywork_outbox_deliveries"),
 	    "the scrape asked the database while no connection was free");
-	sleep_ms(300);
+	sleep_ms(400);
 	db_exec(db, "COMMIT");
 	for (i = 0; i < n; i++) {
 		cr_assert_eq(pthread_join(p[i].thread, NULL), 0);
@@ -436,14 +442,14 @@ Test(metrics, pool_gauges_and_the_wait_for_a_connection)
 	cr_expect_eq(val(&b, "keywork_db_connections_open", ""), max);
 	expect_count(&a, &b, "createNote", 201, n);
 	cr_expect_geq(delta(&a, &b, WAIT "_count", ""), n);
-	/* The queued ones waited at least the 600 ms the lock was held after
-	 * they queued: past the 0.25 s bucket. */
+	/* The queued ones waited at least the 400 ms the lock was held after
+	 * they were seen queued: past the 0.25 s bucket. */
 	slow = delta(&a, &b, WAIT "_count", "") -
 	    (prom_bucket(&b, WAIT "_bucket", "", "0.25") -
 	    prom_bucket(&a, WAIT "_bucket", "", "0.25"));
 	cr_expect_eq(slow, n - max, "%g waits over 0.25 s, not %d", slow,
 	    n - max);
-	cr_expect_geq(delta(&a, &b, WAIT "_sum", ""), 0.6 * (n - max));
+	cr_expect_geq(delta(&a, &b, WAIT "_sum", ""), 0.4 * (n - max));
 
 	PQfinish(db);
 	free(p);
