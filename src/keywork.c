@@ -128,16 +128,21 @@ kore_worker_teardown(void)
 	 * Stop accepting. The listening sockets are shared by the parent and
 	 * every worker, so shutting one down stops it for all of them: from
 	 * here a connection attempt is refused, not left in a backlog that
-	 * nobody accepts from. (A worker exits only when the server stops:
-	 * Kore's parent goes down when any worker leaves cleanly.)
+	 * nobody accepts from. Only the worker that holds Kore's accept lock
+	 * polls them, and it does so here, first taking them out of its poll:
+	 * another worker still polling one when it shuts would die of the
+	 * error ("error on listening socket") with its requests. With no
+	 * holder, the sockets stay until the parent closes them as it exits.
+	 * (A worker exits only when the server stops: Kore's parent goes down
+	 * when any worker leaves cleanly.)
 	 */
-	/* Only the worker holding Kore's accept lock has them in its poll. */
-	if (worker != NULL && worker->has_lock)
+	if (worker != NULL && worker->has_lock) {
 		kore_platform_disable_accept();
-	LIST_FOREACH(srv, &kore_servers, list) {
-		LIST_FOREACH(l, &srv->listeners, list) {
-			if (l->fd != -1)
-				(void)shutdown(l->fd, SHUT_RDWR);
+		LIST_FOREACH(srv, &kore_servers, list) {
+			LIST_FOREACH(l, &srv->listeners, list) {
+				if (l->fd != -1)
+					(void)shutdown(l->fd, SHUT_RDWR);
+			}
 		}
 	}
 	/* Every answer from now on closes its connection. */

@@ -179,8 +179,9 @@ open=$(q "SELECT count(*) FROM pg_stat_activity WHERE application_name = '$app'"
 [ "$open" = 0 ] && pass "its database connections are closed" ||
 	fail "$open database connections still open after the server exited"
 
-if grep -E " gone$|sandbox violation|AddressSanitizer|runtime error" "$tmp/shutdown-server.log"; then
-	fail "the shutdown test's server log shows a crash or a sanitizer report"
+# "kore: ..." is how Kore's fatal() ends a process.
+if grep -E " gone$|sandbox violation|AddressSanitizer|runtime error|^kore: " "$tmp/shutdown-server.log"; then
+	fail "the shutdown test's server log shows a crash, a fatal error or a sanitizer report"
 fi
 [ "$(grep -c 'every request answered"' "$tmp/shutdown-server.log")" -ge 1 ] ||
 	fail "no worker reported answering every request"
