@@ -28,6 +28,7 @@
 
 struct openapi *kw_spec;
 struct metrics *kw_metrics;
+int		kw_workers;
 double		kw_started_at;
 
 /*
@@ -183,8 +184,8 @@ kw_metrics_text(const json_t *outbox, size_t *len)
 	info.version = json_string_value(json_object_get(json_object_get(
 	    openapi_document(kw_spec), "info"), "version"));
 	info.start_time = kw_started_at;
-	info.workers = config.workers;
-	info.db_connections = config.db_connections;
+	info.workers = kw_workers;
+	info.db_connections = pgsql_conn_max;
 	return metrics_render(kw_metrics, kw_pool.op_names, &info, outbox, len);
 }
 

@@ -191,6 +191,8 @@ extern struct openapi *kw_spec;
 
 /* Shared by the workers; made in the parent at start-up (see metrics.h). */
 extern struct metrics *kw_metrics;
+/* Kore's worker processes, each with its slot (set in the parent). */
+extern int kw_workers;
 /* When the server started, Unix seconds (set in the parent). */
 extern double kw_started_at;
 

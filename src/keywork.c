@@ -89,9 +89,17 @@ kore_parent_configure(int argc, char **argv)
 	if (handlers_bind(kw_spec, stderr) == -1)
 		fatal("%s: spec and handlers disagree (see above)",
 		    config.spec_path);
-	/* Before the workers fork: they share it. */
-	kw_metrics = metrics_new(openapi_op_count(kw_spec),
-	    (size_t)config.workers);
+	/*
+	 * Before the workers fork: they share it. One slot per worker Kore
+	 * will start: its own configuration says how many (0: one per CPU),
+	 * whatever keywork's settings in this process say.
+	 */
+	kw_workers = worker_count > 0 ? worker_count : cpu_count;
+	if (kw_workers < 1)
+		kw_workers = 1;
+	kw_metrics = metrics_new(openapi_op_count(kw_spec), (size_t)kw_workers);
+	log_msg(LOG_LVL_DEBUG, "server", NULL, "metrics for %d workers",
+	    kw_workers);
 	kw_started_at = (double)time(NULL);
 	log_msg(LOG_LVL_INFO, "server", NULL, "%zu operations bound from %s",
 	    openapi_op_count(kw_spec), config.spec_path);

@@ -35,12 +35,13 @@ mkdir -p "$dir"
 port=$(free_port "${TEST_PORT_BASE:-25}990")
 mport=$(free_port $((port + 1)))
 app=keywork_shutdown_test
-env KEYWORK_PORT="$port" KEYWORK_WORKERS=2 KEYWORK_DB_CONNECTIONS=2 \
+# The same settings for Kore's configuration and for the module.
+export KEYWORK_PORT="$port" KEYWORK_WORKERS=2 KEYWORK_DB_CONNECTIONS=2 \
 	KEYWORK_METRICS_PORT="$mport" KEYWORK_SHUTDOWN_GRACE_SECONDS=20 \
 	KEYWORK_PID_FILE="$dir/kore.pid" \
-	"$BUILD/keywork-admin" kore-conf >"$dir/kore.conf"
+	KEYWORK_DATABASE_URL="$KEYWORK_DATABASE_URL application_name=$app"
+"$BUILD/keywork-admin" kore-conf >"$dir/kore.conf"
 env ${LD_PRELOAD_ASAN:+LD_PRELOAD=$LD_PRELOAD_ASAN} \
-	KEYWORK_DATABASE_URL="$KEYWORK_DATABASE_URL application_name=$app" \
 	stdbuf -oL -eL kore -c "$dir/kore.conf" -f -n -r >"$tmp/shutdown-server.log" 2>&1 &
 pid=$!
 url="http://127.0.0.1:$port"
