@@ -22,6 +22,8 @@ fi
 export KEYWORK_DATABASE_URL
 export KEYWORK_MODULE_PATH=${KEYWORK_MODULE_PATH:-$BUILD/keywork.so}
 export KEYWORK_DOCS_DIR=${KEYWORK_DOCS_DIR:-$BUILD/docs}
+# GET /metrics on an internal listener of its own (loopback).
+export KEYWORK_METRICS_PORT=${KEYWORK_METRICS_PORT:-8889}
 
 "$BUILD/keywork-admin" migrate
 if [ "${KEYWORK_DEMO_MODE:-no}" = yes ]; then
@@ -43,7 +45,8 @@ stop() {
 	exit 0
 }
 trap stop INT TERM
-echo "keywork: serving on http://127.0.0.1:${KEYWORK_PORT:-8888} (Ctrl-C stops)" >&2
+echo "keywork: serving on http://127.0.0.1:${KEYWORK_PORT:-8888}, metrics on" \
+    "http://127.0.0.1:$KEYWORK_METRICS_PORT/metrics (Ctrl-C stops)" >&2
 wait "$kore_pid" || true
 kill -TERM "$worker_pid" 2>/dev/null || true
 wait "$worker_pid" 2>/dev/null || true

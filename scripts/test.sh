@@ -6,7 +6,8 @@
 #   2. a fresh PostgreSQL cluster in a temporary folder, migrated
 #   3. SQL tests of roles and row-level security (tests/sql/*.sql)
 #   4. the server (Kore, one worker, seccomp on) on a free port
-#   5. integration tests (Criterion + libcurl) against it
+#   5. integration tests (Criterion + libcurl) against it, then the
+#      metrics suite on its own (its counts must be the server's only traffic)
 #   5b. the scheduled worker (tests/worker.sh), and its email and webhook
 #       deliveries to real SMTP and HTTP peers (tests/delivery.sh)
 #   5c. keywork-admin's account commands (tests/admin.sh)
@@ -16,7 +17,9 @@
 #   5f. fault tests (tests/faults.sh): SIGKILL under write load, PostgreSQL
 #       restarted under read load, hostile input, on a cluster and servers
 #       of their own
-#   6. SIGTERM: the server must stop cleanly
+#   6. SIGTERM: the server must stop cleanly; then SIGTERM with requests in
+#      flight, on a server of its own (tests/shutdown.sh)
+#   7. nothing sensitive in any log of the whole run (tests/logs.sh)
 #
 # SKIP_UNIT=1 skips step 1 (while iterating on the others).
 # TEST_PORT_BASE=NN moves the ports searched from (NN432 for PostgreSQL,
@@ -87,7 +90,9 @@ BUILD=$BUILD tests/startup.sh "$tmp"
 
 echo "== server"
 api_port=$(free_port "${TEST_PORT_BASE:-28}888")
+metrics_port=$(free_port $((api_port + 1)))
 export KEYWORK_PORT=$api_port KEYWORK_WORKERS=1 KEYWORK_DB_CONNECTIONS=4 KEYWORK_MODULE_PATH="$BUILD/keywork.so" KEYWORK_PID_FILE="$tmp/kore.pid"
+export KEYWORK_METRICS_PORT=$metrics_port
 export KEYWORK_DATABASE_URL KEYWORK_LOG_LEVEL=info
 # As behind nginx in production: the proxy in tests/https.sh is on loopback.
 export KEYWORK_TRUSTED_PROXIES=127.0.0.1
@@ -106,9 +111,28 @@ until curl -fsS "http://127.0.0.1:$api_port/healthz" >/dev/null 2>&1; do
 	sleep 0.1
 done
 
+# The run's own sign-in, whose tokens tests/logs.sh looks for in the logs:
+# an access and a refresh token, both used, then the pair the refresh gave.
+url="http://127.0.0.1:$api_port"
+curl -fsS -H 'content-type: application/json' \
+    -d '{"email":"keyworker@example.org","password":"keywork-demo"}' \
+    "$url/v1/auth/login" >"$tmp/signin.json"
+access=$(sed 's/.*"access_token":"\([^"]*\)".*/\1/' "$tmp/signin.json")
+refresh=$(sed 's/.*"refresh_token":"\([^"]*\)".*/\1/' "$tmp/signin.json")
+curl -fsS -o /dev/null -H "Authorization: Bearer $access" "$url/v1/me"
+curl -fsS -H 'content-type: application/json' -d "{\"refresh_token\":\"$refresh\"}" \
+    "$url/v1/auth/refresh" >"$tmp/refresh.json"
+access2=$(sed 's/.*"access_token":"\([^"]*\)".*/\1/' "$tmp/refresh.json")
+refresh2=$(sed 's/.*"refresh_token":"\([^"]*\)".*/\1/' "$tmp/refresh.json")
+curl -fsS -o /dev/null -H "Authorization: Bearer $access2" "$url/v1/me"
+printf '%s\n' "$access" "$refresh" "$access2" "$refresh2" >"$tmp/tokens"
+rm -f "$tmp/signin.json" "$tmp/refresh.json"
+
 echo "== integration tests"
-export KEYWORK_TEST_URL="http://127.0.0.1:$api_port" KEYWORK_TEST_SERVER_LOG="$tmp/server.log"
-if ! "$BUILD/tests/integration" --jobs 4; then
+export KEYWORK_TEST_URL=$url KEYWORK_TEST_SERVER_LOG="$tmp/server.log"
+export KEYWORK_TEST_METRICS_URL="http://127.0.0.1:$metrics_port"
+if ! "$BUILD/tests/integration" --jobs 4 --filter '!(metrics)/*' ||
+    ! "$BUILD/tests/integration" --jobs 1 --filter 'metrics/*'; then
 	echo "---- server log (last 50 lines)"; tail -n 50 "$tmp/server.log"
 	exit 1
 fi
@@ -116,7 +140,7 @@ fi
 echo "== the scheduled worker"
 # Not under the preloaded sanitizer runtime: the worker is instrumented
 # itself, and psql and curl stall in GSSAPI set-up with it preloaded.
-BUILD="$BUILD" tests/worker.sh "$KEYWORK_TEST_URL"
+BUILD="$BUILD" KEYWORK_TEST_LOG_DIR="$tmp" tests/worker.sh "$KEYWORK_TEST_URL"
 
 echo "== delivery by email and webhook"
 BUILD="$BUILD" tests/delivery.sh "$KEYWORK_TEST_URL"
@@ -159,4 +183,10 @@ kore_pid=""
 if grep -E " gone$|sandbox violation|AddressSanitizer|runtime error|LeakSanitizer" "$tmp/server.log"; then
 	echo "the server log shows a crashed worker, a sandbox violation or a sanitizer report"; exit 1
 fi
+
+echo "== SIGTERM with requests in flight"
+BUILD=$BUILD tests/shutdown.sh "$tmp"
+
+echo "== logs"
+tests/logs.sh "$tmp"
 echo "== all tests passed"

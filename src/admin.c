@@ -530,8 +530,14 @@ main(int argc, char **argv)
 		rc = cmd_create_admin(argc, argv);
 	else if (argc != 1)
 		usage();
-	else if (strcmp(argv[0], "kore-conf") == 0)
+	else if (strcmp(argv[0], "kore-conf") == 0) {
 		rc = config_write_kore(&config, stdout) == 0 ? 0 : 1;
+		if (rc != 0)
+			fprintf(stderr, "keywork-admin: cannot write Kore's "
+			    "configuration: listen, metrics_listen and "
+			    "module_path must be one word each, and "
+			    "metrics_port must differ from port\n");
+	}
 	else if (strcmp(argv[0], "seed-demo") == 0)
 		rc = cmd_seed_demo();
 	else

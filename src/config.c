@@ -101,6 +101,15 @@ static const struct config_setting config_settings[] = {
 	    "addresses or prefixes (a.b.c.d/n, x::/n) of proxies whose "
 	    "X-Forwarded-For gives the client's address; empty: none" },
 
+	{ "metrics_listen", CONFIG_STRING, "127.0.0.1", 1, 255,
+	    S(metrics_listen), CONFIG_F_WORD, NULL,
+	    "address of the internal listener that serves GET /metrics" },
+	{ "metrics_port", CONFIG_INT, "0", 0, 65535, S(metrics_port), 0, NULL,
+	    "port of the internal listener that serves GET /metrics; 0: none" },
+	{ "shutdown_grace_seconds", CONFIG_INT, "20", 1, 3600,
+	    S(shutdown_grace_seconds), 0, NULL,
+	    "seconds a worker has on SIGTERM to finish the requests in flight" },
+
 	/* Limits and timeouts */
 	{ "keepalive_seconds", CONFIG_INT, "20", 1, 3600,
 	    S(keepalive_seconds), 0, NULL,
@@ -350,7 +359,10 @@ config_write_kore(const struct config *c, FILE *out)
 	long long	body_max;
 
 	/* A space or newline here would change the meaning of Kore's file. */
-	if (!config_is_word(c->listen) || !config_is_word(c->module_path))
+	if (!config_is_word(c->listen) || !config_is_word(c->module_path) ||
+	    !config_is_word(c->metrics_listen))
+		return (-1);
+	if (c->metrics_port == c->port && c->metrics_port != 0)
 		return (-1);
 
 	body_max = (long long)c->body_max_bytes * 2 + CONFIG_KORE_BODY_SLACK;
@@ -408,6 +420,23 @@ config_write_kore(const struct config *c, FILE *out)
 	    c->db_connections,
 	    c->db_queue_limit,
 	    c->seccomp_tracing ? "yes" : "no");
+
+	/*
+	 * Monitoring (GET /metrics) has a listener of its own, never to be
+	 * published: the module serves it there only (see src/http.h).
+	 */
+	if (c->metrics_port != 0) {
+		fprintf(out,
+		    "server internal {\n"
+		    "\tbind %s %d\n"
+		    "\ttls no\n"
+		    "}\n"
+		    "domain * {\n"
+		    "\tattach internal\n"
+		    "\troute ^/.*$ kw_http_dispatch\n"
+		    "}\n",
+		    c->metrics_listen, c->metrics_port);
+	}
 
 	if (fflush(out) == EOF || ferror(out))
 		return (-1);

@@ -40,6 +40,9 @@ struct config {
 	char	*docs_dir;		  /* "build/docs": GET /docs's files */
 	char	*pid_file;		  /* "var/kore.pid" */
 	char	*trusted_proxies;	  /* "": peers whose X-Forwarded-For counts */
+	char	*metrics_listen;	  /* internal listener's address, "127.0.0.1" */
+	int	 metrics_port;		  /* its port; 0: no internal listener */
+	int	 shutdown_grace_seconds;  /* 20: to finish requests on SIGTERM */
 
 	/* Database */
 	char	*database_url;		  /* libpq conninfo of the API role */
@@ -92,7 +95,11 @@ int	config_load(struct config *c, const char *path, char *err,
 	    size_t errlen) __attribute__((warn_unused_result));
 void	config_cleanup(struct config *c);
 
-/* Write Kore's configuration for c (server, workers, limits, module). */
+/*
+ * Write Kore's configuration for c (server, workers, limits, module, and
+ * the internal listener when metrics_port is set). -1 when a value would
+ * not be one of Kore's words, metrics_port is port, or the write fails.
+ */
 int	config_write_kore(const struct config *c, FILE *out)
 	    __attribute__((warn_unused_result));
 

@@ -166,14 +166,15 @@ db_conninfo(const char *conninfo, int statement_timeout_ms, char *err,
 	}
 	for (o = opts; o->keyword != NULL; o++) {
 		if (o->val != NULL && strcmp(o->keyword, "options") == 0) {
-			snprintf(extra, sizeof(extra), "%s -c statement_timeout=%d",
-			    o->val, statement_timeout_ms);
+			snprintf(extra, sizeof(extra), "%s -c statement_timeout=%d"
+			    " -c kw.report_identity=on", o->val,
+			    statement_timeout_ms);
 			have_options = 1;
 		}
 	}
 	if (!have_options)
-		snprintf(extra, sizeof(extra), "-c statement_timeout=%d",
-		    statement_timeout_ms);
+		snprintf(extra, sizeof(extra), "-c statement_timeout=%d"
+		    " -c kw.report_identity=on", statement_timeout_ms);
 	db_append(&buf, &len, &cap, "options", extra);
 	if (strstr(conninfo, "application_name") == NULL)
 		db_append(&buf, &len, &cap, "application_name", "keywork");

@@ -52,8 +52,9 @@ void	db_error_fields(const char *sqlstate, const char *message,
 
 /*
  * The API's connection string: conninfo (key=value or URI form) with the
- * statement timeout and application name added as connection options, so
- * every session starts with them. Returns a malloc'd string, or NULL with a
+ * statement timeout, kw.report_identity=on (kw.authenticate then names the
+ * caller in a NOTICE, for the access log) and the application name added as
+ * connection options, so every session starts with them. Returns a malloc'd string, or NULL with a
  * reason in err when conninfo does not parse.
  */
 char	*db_conninfo(const char *conninfo, int statement_timeout_ms,

@@ -14,6 +14,7 @@ const struct handler_entry handlers_table[] = {
 	{ "getOpenapi", h_get_openapi },
 	{ "getDocs", h_get_docs },
 	{ "getDocsAsset", h_get_docs_asset },
+	{ "getMetrics", h_get_metrics },
 	{ "login", h_login },
 	{ "refreshToken", h_refresh_token },
 	{ "logout", h_logout },

@@ -41,6 +41,7 @@ int	h_get_docs_asset(struct kw_req *);
  */
 int	h_docs_load(const char *dir, char *err, size_t errlen)
 	    __attribute__((warn_unused_result));
+int	h_get_metrics(struct kw_req *);
 /* auth */
 int	h_login(struct kw_req *);
 int	h_refresh_token(struct kw_req *);

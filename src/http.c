@@ -11,6 +11,7 @@
 #include <limits.h>
 #include <string.h>
 #include <strings.h>
+#include <time.h>
 
 #include "assets.h"
 #include "config.h"
@@ -27,6 +28,24 @@
 #define KW_DB_NAME	"db"
 
 struct openapi *kw_spec;
+struct metrics *kw_metrics;
+int		kw_workers;
+double		kw_started_at;
+
+/*
+ * This worker's database pool, as the requests see it: Kore opens a
+ * connection on first need (up to pgsql_conn_max) and keeps it until it
+ * fails, and does not say how many it holds, so the connections this
+ * worker has been handed and not seen fail are remembered here.
+ */
+static struct {
+	size_t		 slot;		/* in kw_metrics */
+	const void	*conns[256];	/* Kore's pgsql_conn, never dereferenced */
+	int		 open;
+	int		 busy;
+	int		 queued;
+	const char	**op_names;	/* for the exposition */
+} kw_pool;
 
 static void		 kw_req_free(struct http_request *);
 static int		 kw_begin(struct kw_req *);
@@ -44,7 +63,17 @@ static void		 kw_sql_reset(struct kw_req *);
 static int		 kw_finish(struct kw_req *, int);
 static void		 kw_request_id(struct kw_req *);
 static void		 kw_client_addr(struct kw_req *);
+static int		 kw_on_internal(struct kw_req *);
 static unsigned		 kw_method_bit(int);
+static u_int64_t	 kw_now_us(void);
+static void		 kw_pool_publish(void);
+static void		 kw_pool_acquired(struct kw_req *);
+static void		 kw_pool_released(struct kw_req *);
+static void		 kw_pool_failed(struct kw_req *, const void *);
+static void		 kw_pool_unqueue(struct kw_req *);
+static void		 kw_notice(void *, const PGresult *);
+static void		 kw_notice_drop(void *, const PGresult *);
+static void		 kw_notice_release(struct kw_req *);
 static const char	*kw_header_cb(void *, const char *);
 static void		 kw_common_headers(struct kw_req *, const char *);
 
@@ -56,7 +85,7 @@ kw_http_dispatch(struct http_request *req)
 	if (!http_state_exists(req)) {
 		r = http_state_create(req, sizeof(*r), kw_req_free);
 		r->req = req;
-		r->started = kore_time_ms();
+		r->started_us = kw_now_us();
 		kore_pgsql_init(&r->sql);
 		return kw_finish(r, kw_begin(r));
 	}
@@ -104,12 +133,165 @@ kw_work_step(struct kw_req *r)
 static int
 kw_finish(struct kw_req *r, int rc)
 {
+	u_int64_t	us;
+
 	if (rc == KW_WAIT)
 		return KORE_RESULT_RETRY;
+	us = kw_now_us() - r->started_us;
+	metrics_request(kw_metrics, kw_pool.slot, r->op != NULL ? r->op->index :
+	    openapi_op_count(kw_spec), r->status, us);
 	log_request(r->request_id, http_method_text(r->req->method),
 	    r->op != NULL ? r->op->operation_id : NULL, r->status,
-	    (double)(kore_time_ms() - r->started), NULL);
+	    (double)us / 1000.0, r->caller[0] != '\0' ? r->caller : NULL);
 	return KORE_RESULT_OK;
+}
+
+static u_int64_t
+kw_now_us(void)
+{
+	struct timespec	ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (u_int64_t)ts.tv_sec * 1000000 + (u_int64_t)ts.tv_nsec / 1000;
+}
+
+void
+kw_http_worker_start(size_t slot)
+{
+	memset(&kw_pool, 0, sizeof(kw_pool));
+	kw_pool.slot = slot;
+	metrics_worker_start(kw_metrics, slot);
+}
+
+int
+kw_db_conn_free(void)
+{
+	return kw_pool.queued == 0 && kw_pool.busy < pgsql_conn_max;
+}
+
+char *
+kw_metrics_text(const json_t *outbox, size_t *len)
+{
+	struct metrics_info	 info;
+	size_t			 i, n = openapi_op_count(kw_spec);
+
+	if (kw_pool.op_names == NULL) {
+		kw_pool.op_names = kore_calloc(n + 1, sizeof(char *));
+		for (i = 0; i < n; i++)
+			kw_pool.op_names[i] =
+			    openapi_op_at(kw_spec, i)->operation_id;
+	}
+	memset(&info, 0, sizeof(info));
+	info.version = json_string_value(json_object_get(json_object_get(
+	    openapi_document(kw_spec), "info"), "version"));
+	info.start_time = kw_started_at;
+	info.workers = kw_workers;
+	info.db_connections = pgsql_conn_max;
+	return metrics_render(kw_metrics, kw_pool.op_names, &info, outbox, len);
+}
+
+static void
+kw_pool_publish(void)
+{
+	metrics_pool(kw_metrics, kw_pool.slot, kw_pool.open, kw_pool.busy,
+	    kw_pool.queued);
+}
+
+/* The statement has its connection: count it, and the wait for it. */
+static void
+kw_pool_acquired(struct kw_req *r)
+{
+	u_int64_t	now = kw_now_us();
+	int		i;
+
+	metrics_db_wait(kw_metrics, kw_pool.slot,
+	    r->queued_us != 0 ? now - r->queued_us : 0);
+	kw_pool_unqueue(r);
+	r->conn_held = 1;
+	r->db_conn = r->sql.conn;
+	kw_pool.busy++;
+	for (i = 0; i < kw_pool.open; i++) {
+		if (kw_pool.conns[i] == r->sql.conn)
+			break;
+	}
+	if (i == kw_pool.open && kw_pool.open < (int)(sizeof(kw_pool.conns) /
+	    sizeof(kw_pool.conns[0])))
+		kw_pool.conns[kw_pool.open++] = r->sql.conn;
+	kw_pool_publish();
+	/* Notices on this connection are for this request until released. */
+	PQsetNoticeReceiver(r->sql.conn->db, kw_notice, r);
+}
+
+/*
+ * A NOTICE on the request's connection. kw.authenticate names the caller
+ * in one (see sql/migrations/0012_metrics.sql); any other notice is
+ * dropped, not printed: its text may quote data.
+ */
+static void
+kw_notice(void *arg, const PGresult *res)
+{
+	struct kw_req	*r = arg;
+	const char	*msg, *detail, *p;
+
+	msg = PQresultErrorField(res, PG_DIAG_MESSAGE_PRIMARY);
+	detail = PQresultErrorField(res, PG_DIAG_MESSAGE_DETAIL);
+	if (msg == NULL || strcmp(msg, "kw.identity") != 0 || detail == NULL ||
+	    strlen(detail) >= sizeof(r->caller))
+		return;
+	for (p = detail; *p != '\0'; p++) {
+		if (!isalnum((unsigned char)*p) && *p != '-' && *p != ':')
+			return;
+	}
+	memcpy(r->caller, detail, strlen(detail) + 1);
+}
+
+static void
+kw_notice_drop(void *arg, const PGresult *res)
+{
+}
+
+/* Before the connection goes back to the pool. */
+static void
+kw_notice_release(struct kw_req *r)
+{
+	if (r->sql.conn != NULL && r->sql.conn->db != NULL)
+		PQsetNoticeReceiver(r->sql.conn->db, kw_notice_drop, NULL);
+}
+
+static void
+kw_pool_released(struct kw_req *r)
+{
+	if (!r->conn_held)
+		return;
+	r->conn_held = 0;
+	kw_pool.busy--;
+	kw_pool_publish();
+}
+
+/* Kore closed the connection the statement held (conn, now gone). */
+static void
+kw_pool_failed(struct kw_req *r, const void *conn)
+{
+	int	i;
+
+	kw_pool_released(r);
+	for (i = 0; i < kw_pool.open; i++) {
+		if (kw_pool.conns[i] == conn) {
+			kw_pool.conns[i] = kw_pool.conns[--kw_pool.open];
+			break;
+		}
+	}
+	kw_pool_publish();
+}
+
+static void
+kw_pool_unqueue(struct kw_req *r)
+{
+	if (r->queued_us == 0)
+		return;
+	r->queued_us = 0;
+	kw_pool.queued--;
+	kw_pool_publish();
 }
 
 static void
@@ -138,6 +320,9 @@ kw_sql_reset(struct kw_req *r)
 {
 	int	i;
 
+	kw_pool_unqueue(r);
+	kw_pool_released(r);
+	kw_notice_release(r);
 	if (r->sql_bound) {
 		kore_pgsql_cleanup(&r->sql);
 		r->sql_bound = 0;
@@ -173,7 +358,9 @@ kw_begin(struct kw_req *r)
 
 	rc = openapi_match(kw_spec, kw_method_bit(r->req->method),
 	    r->req->path, &r->op, &m);
-	if (rc == OPENAPI_MATCH_NO_PATH) {
+	/* The internal listener serves its own operations and nothing else. */
+	if (rc == OPENAPI_MATCH_NO_PATH ||
+	    (rc == OPENAPI_MATCH_NO_METHOD && kw_on_internal(r))) {
 		openapi_match_cleanup(&m);
 		return kw_reply_problem(r, 404, "No such resource.");
 	}
@@ -183,6 +370,13 @@ kw_begin(struct kw_req *r)
 		http_response_header(r->req, "allow", allow);
 		return kw_reply_problem(r, 405,
 		    "This resource does not support that method.");
+	}
+
+	/* Monitoring and the API each on their own listener only. */
+	if (r->op->internal != kw_on_internal(r)) {
+		r->op = NULL;
+		openapi_match_cleanup(&m);
+		return kw_reply_problem(r, 404, "No such resource.");
 	}
 
 	if (r->op->auth_required && kw_check_auth(r) == -1) {
@@ -412,17 +606,29 @@ kw_sql_step(struct kw_req *r)
 		if (r->sql_state == KW_ST_NEW) {
 			if (!kore_pgsql_setup(&r->sql, KW_DB_NAME,
 			    KORE_PGSQL_ASYNC)) {
-				if (r->sql.state == KORE_PGSQL_STATE_INIT)
-					return KW_WAIT;	/* queued for a connection */
+				if (r->sql.state == KORE_PGSQL_STATE_INIT) {
+					/* Queued for a connection. */
+					if (r->queued_us == 0) {
+						r->queued_us = kw_now_us();
+						kw_pool.queued++;
+						kw_pool_publish();
+					}
+					return KW_WAIT;
+				}
 				log_msg(LOG_LVL_WARN, "db", r->request_id,
 				    "no database connection");
 				kw_sql_reset(r);
+				if (r->fail_cont != NULL)
+					return r->fail_cont(r, NULL);
 				return kw_reply_problem(r, 503,
 				    "The database is unavailable.");
 			}
+			kw_pool_acquired(r);
 			if (!kw_sql_send(r)) {
 				db_error_from(NULL, &e);
 				kw_sql_reset(r);
+				if (r->fail_cont != NULL)
+					return r->fail_cont(r, NULL);
 				return kw_reply_db_error(r, &e);
 			}
 			r->sql_state = KW_ST_SQL;
@@ -434,6 +640,15 @@ kw_sql_step(struct kw_req *r)
 			return KW_WAIT;
 		case KORE_PGSQL_STATE_RESULT:
 		case KORE_PGSQL_STATE_ERROR:
+			if (r->sql.conn == NULL) {
+				/* The connection itself failed: Kore freed it. */
+				kw_pool_failed(r, r->db_conn);
+				kw_sql_reset(r);
+				if (r->fail_cont != NULL)
+					return r->fail_cont(r, NULL);
+				db_error_from(NULL, &e);
+				return kw_reply_db_error(r, &e);
+			}
 			/*
 			 * Keep the statement's one result (or error) and read on
 			 * to the end, so the connection goes back to the pool
@@ -471,24 +686,34 @@ kw_sql_step(struct kw_req *r)
 				if (!r->failed)
 					PQclear(r->result);
 				r->result = NULL;
+				kw_pool_failed(r, r->db_conn);
 				kw_sql_reset(r);
 				db_error_from(res, &e);
 				PQclear(res);
 				log_msg(LOG_LVL_WARN, "db", r->request_id,
 				    "database connection lost, sqlstate %s",
 				    e.sqlstate);
+				if (r->fail_cont != NULL)
+					return r->fail_cont(r, NULL);
 				return kw_reply_db_error(r, &e);
 			}
 			kore_pgsql_continue(&r->sql);
 			continue;
 		case KORE_PGSQL_STATE_DONE:
+			kw_notice_release(r);
 			kore_pgsql_continue(&r->sql);	/* releases the connection */
+			kw_pool_released(r);
 			continue;
 		case KORE_PGSQL_STATE_COMPLETE:
 			res = r->result;
 			failed = r->failed;
 			r->result = NULL;
 			kw_sql_reset(r);
+			if (failed && r->fail_cont != NULL) {
+				rc = r->fail_cont(r, res);
+				PQclear(res);
+				return rc;
+			}
 			if (failed) {
 				db_error_from(res, &e);
 				PQclear(res);
@@ -781,6 +1006,16 @@ kw_client_addr(struct kw_req *r)
 	else
 		return;
 	inet_ntop(family, a, r->addr, sizeof(r->addr));
+}
+
+/* Whether the request came through the internal listener. */
+static int
+kw_on_internal(struct kw_req *r)
+{
+	struct connection	*c = r->req->owner;
+
+	return c->owner != NULL && c->owner->server != NULL &&
+	    strcmp(c->owner->server->name, KW_INTERNAL_SERVER) == 0;
 }
 
 static unsigned

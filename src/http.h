@@ -20,6 +20,7 @@
 #include <jansson.h>
 
 #include "db.h"
+#include "metrics.h"
 #include "openapi.h"
 #include "token.h"
 
@@ -57,6 +58,8 @@ struct kw_req {
 	char			 request_id[72];
 	char			 addr[64];
 	char			 token_hash[TOKEN_HASH_LEN + 1];
+	/* "user:<id>" or "client:<id>" once authenticated, for the log. */
+	char			 caller[48];
 
 	/* The statement in flight. */
 	struct kore_pgsql	 sql;
@@ -66,6 +69,13 @@ struct kw_req {
 	int			 nparams;
 	char			*vals[DB_MAX_PARAMS];	/* owned copies */
 	kw_cont			 cont;
+	/*
+	 * When set (before kw_call; it holds for every statement of the
+	 * request), a failed statement calls this with the error result
+	 * (borrowed), or NULL when there was no connection, instead of
+	 * replying with the error.
+	 */
+	kw_cont			 fail_cont;
 	PGresult		*result;	/* kept until the statement ends */
 	int			 failed;
 	/* One binary parameter (borrowed: the request's body), and results in
@@ -88,11 +98,36 @@ struct kw_req {
 
 	int			 status;
 	int			 error_status;	/* non-zero: every database error answers this */
-	u_int64_t		 started;
+	u_int64_t		 started_us;	/* monotonic, at arrival */
+	u_int64_t		 queued_us;	/* since when it waits for a connection, or 0 */
+	int			 conn_held;	/* the statement holds a connection */
+	const void		*db_conn;	/* which (Kore's; identity only) */
 };
 
 /* The Kore route handler for every path (see the generated Kore config). */
 int	kw_http_dispatch(struct http_request *);
+
+/*
+ * The Kore server (listener) name of the internal listener. Operations
+ * marked x-keywork-internal in the spec are served on it only, and only
+ * they are: every other request there, and theirs elsewhere, is a 404.
+ */
+#define KW_INTERNAL_SERVER	"internal"
+
+/*
+ * In a worker, once at start: its metrics slot (Kore's worker id less one)
+ * and a fresh database pool account.
+ */
+void	kw_http_worker_start(size_t slot);
+
+/*
+ * The exposition of the server's metrics, with the outbox counts (borrowed,
+ * may be NULL): see metrics_render. Returns a malloc'd string.
+ */
+char	*kw_metrics_text(const json_t *outbox, size_t *len);
+
+/* Whether a statement could start now without waiting for a connection. */
+int	kw_db_conn_free(void);
 
 /*
  * Start "SELECT * FROM api.<fn>(...)". With auth, the first three arguments
@@ -162,5 +197,12 @@ json_t	*kw_result_json(PGresult *, char *etag, size_t etaglen);
 
 /* The server's loaded spec (set at start-up). */
 extern struct openapi *kw_spec;
+
+/* Shared by the workers; made in the parent at start-up (see metrics.h). */
+extern struct metrics *kw_metrics;
+/* Kore's worker processes, each with its slot (set in the parent). */
+extern int kw_workers;
+/* When the server started, Unix seconds (set in the parent). */
+extern double kw_started_at;
 
 #endif

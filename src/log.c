@@ -74,7 +74,7 @@ log_msg(int level, const char *module, const char *request_id,
 
 void
 log_request(const char *request_id, const char *method,
-    const char *operation_id, int status, double ms, const char *user_id)
+    const char *operation_id, int status, double ms, const char *caller)
 {
 	json_t	*o;
 
@@ -89,7 +89,9 @@ log_request(const char *request_id, const char *method,
 	    operation_id != NULL ? json_string(operation_id) : json_null());
 	json_object_set_new(o, "status", json_integer(status));
 	json_object_set_new(o, "latency_ms", json_real(ms));
-	if (user_id != NULL)
-		json_object_set_new(o, "user_id", json_string(user_id));
+	if (caller != NULL && strncmp(caller, "user:", 5) == 0)
+		json_object_set_new(o, "user_id", json_string(caller + 5));
+	else if (caller != NULL && strncmp(caller, "client:", 7) == 0)
+		json_object_set_new(o, "client_id", json_string(caller + 7));
 	log_emit(o);
 }

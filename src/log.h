@@ -23,8 +23,12 @@ void	log_set_level(const char *);
 void	log_msg(int level, const char *module, const char *request_id,
 	    const char *fmt, ...) __attribute__((format(printf, 4, 5)));
 
-/* The access line of one finished request. user_id may be NULL. */
+/*
+ * The access line of one finished request. caller is "user:<id>" or
+ * "client:<id>" (logged as user_id or client_id), or NULL when the request
+ * named no one.
+ */
 void	log_request(const char *request_id, const char *method,
-	    const char *operation_id, int status, double ms, const char *user_id);
+	    const char *operation_id, int status, double ms, const char *caller);
 
 #endif

@@ -602,6 +602,7 @@ oa_load_op(struct oa_load *ld, const char *tmpl, unsigned method,
 	}
 	o = &oa->ops[oa->nops];
 	memset(o, 0, sizeof(*o));
+	o->pub.index = oa->nops;
 	o->pub.operation_id = id;
 	o->pub.path = tmpl;
 	o->pub.method = method;
@@ -665,6 +666,14 @@ oa_load_op(struct oa_load *ld, const char *tmpl, unsigned method,
 		return (-1);
 	}
 	o->pub.responses = v;
+
+	v = json_object_get(jop, "x-keywork-internal");
+	if (v != NULL && !json_is_boolean(v)) {
+		oa_err(ld, "%s: x-keywork-internal must be true or false",
+		    where);
+		return (-1);
+	}
+	o->pub.internal = json_is_true(v);
 	return (0);
 }
 

@@ -37,6 +37,7 @@ struct openapi_param {
 };
 
 struct openapi_op {
+	size_t			 index;	       /* in the spec's order, 0.. */
 	const char		*operation_id;
 	const char		*tag;	       /* first tag, or "" */
 	const char		*path;	       /* the template, e.g. /v1/users/{id} */
@@ -54,6 +55,11 @@ struct openapi_op {
 	int			 body_binary;
 	const json_t		*body_media;
 	const json_t		*responses;    /* the operation's responses object */
+	/*
+	 * x-keywork-internal: true: served on the internal listener only
+	 * (monitoring), never through the public one.
+	 */
+	int			 internal;
 	void			*handler;      /* bound by the server, unused here */
 };
 

@@ -62,7 +62,8 @@ trap cleanup EXIT INT TERM
 start_kore() {
 	log=$1
 	port=$(free_port "${TEST_PORT_BASE:-28}988")
-	KEYWORK_PORT=$port KEYWORK_WORKERS=$2 KEYWORK_DB_CONNECTIONS=4 \
+	# No metrics listener: the main test server's holds its port.
+	KEYWORK_PORT=$port KEYWORK_WORKERS=$2 KEYWORK_DB_CONNECTIONS=4 KEYWORK_METRICS_PORT=0 \
 		KEYWORK_MODULE_PATH="$BUILD/keywork.so" KEYWORK_PID_FILE="$tmp/faults-kore.pid" \
 		KEYWORK_DATABASE_URL="$KEYWORK_DATABASE_URL" KEYWORK_LOG_LEVEL=warn \
 		"$BUILD/keywork-admin" kore-conf >"$tmp/faults-kore.conf"

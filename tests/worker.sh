@@ -16,8 +16,14 @@
 set -eu
 url=${1:?server url}
 BUILD=${BUILD:-build}
-tmp=$(mktemp -d /tmp/keywork-worker.XXXXXX)
-trap 'rm -rf "$tmp"' EXIT
+# Its logs stay in KEYWORK_TEST_LOG_DIR when that is set (scripts/test.sh
+# reads every log of the run at the end).
+if [ -n "${KEYWORK_TEST_LOG_DIR:-}" ]; then
+	tmp=$(mktemp -d "$KEYWORK_TEST_LOG_DIR/worker.XXXXXX")
+else
+	tmp=$(mktemp -d /tmp/keywork-worker.XXXXXX)
+	trap 'rm -rf "$tmp"' EXIT
+fi
 fails=0
 pass() { echo "ok - $1"; }
 fail() { echo "FAILED - $1"; fails=$((fails + 1)); }

@@ -25,8 +25,8 @@ static struct openapi	*spec;
 
 static size_t	on_data(char *, size_t, size_t, void *);
 static struct resp *perform(const char *, const char *, const char *,
-		    const char *, const char *, const char *, size_t,
-		    const char *const *, int);
+		    const char *, const char *, const char *, const char *,
+		    size_t, const char *const *, int);
 static void	check_against_spec(const char *, const char *, struct resp *);
 static struct openapi *load_spec(void);
 
@@ -68,7 +68,7 @@ struct resp *
 kwt_request_raw(const char *method, const char *path, const char *token,
     const char *content_type, const char *body, const char *const *headers)
 {
-	return perform(NULL, method, path, token, content_type, body,
+	return perform(NULL, NULL, method, path, token, content_type, body,
 	    body != NULL ? strlen(body) : 0, headers, 0);
 }
 
@@ -77,7 +77,7 @@ kwt_request_from(const char *source, const char *method, const char *path,
     const char *token, const char *content_type, const char *body,
     const char *const *headers)
 {
-	return perform(source, method, path, token, content_type, body,
+	return perform(NULL, source, method, path, token, content_type, body,
 	    body != NULL ? strlen(body) : 0, headers, 1);
 }
 
@@ -86,25 +86,33 @@ kwt_request_bin(const char *method, const char *path, const char *token,
     const char *content_type, const void *body, size_t len,
     const char *const *headers)
 {
-	return perform(NULL, method, path, token, content_type, body, len,
-	    headers, 1);
+	return perform(NULL, NULL, method, path, token, content_type, body,
+	    len, headers, 1);
+}
+
+struct resp *
+kwt_request_internal(const char *method, const char *path)
+{
+	const char	*base = getenv("KEYWORK_TEST_METRICS_URL");
+
+	cr_assert_not_null(base, "KEYWORK_TEST_METRICS_URL is not set");
+	return perform(base, NULL, method, path, NULL, NULL, NULL, 0, NULL, 1);
 }
 
 static struct resp *
-perform(const char *source, const char *method, const char *path,
-    const char *token, const char *content_type, const char *body,
-    size_t body_len, const char *const *headers, int check)
+perform(const char *base, const char *source, const char *method,
+    const char *path, const char *token, const char *content_type,
+    const char *body, size_t body_len, const char *const *headers, int check)
 {
 	struct curl_slist	*hl = NULL;
 	struct buf		 out = { NULL, 0 }, hdr = { NULL, 0 };
 	struct resp		*r;
 	json_error_t		 jerr;
-	const char		*base;
 	char			 url[4096], line[4200];
 	CURL			*c;
 	CURLcode		 rc;
 
-	if ((base = getenv("KEYWORK_TEST_URL")) == NULL)
+	if (base == NULL && (base = getenv("KEYWORK_TEST_URL")) == NULL)
 		base = "http://127.0.0.1:8888";
 	snprintf(url, sizeof(url), "%s%s", base, path);
 	c = curl_easy_init();

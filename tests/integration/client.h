@@ -54,6 +54,12 @@ struct resp	*kwt_request_bin(const char *method, const char *path,
 		    const char *token, const char *content_type,
 		    const void *body, size_t len, const char *const *headers);
 
+/*
+ * A request without a body to the server's internal listener (monitoring)
+ * at $KEYWORK_TEST_METRICS_URL, checked against the spec like kwt_request.
+ */
+struct resp	*kwt_request_internal(const char *method, const char *path);
+
 /* A response header's value (owned by resp), or NULL. Case-insensitive. */
 const char	*kwt_header(struct resp *, const char *name);
 void		 kwt_free(struct resp *);

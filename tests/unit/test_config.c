@@ -662,6 +662,16 @@ Test(config, kore_configuration)
 	/* The larger of body_max_bytes * 2 and document_max_bytes, + 64 KiB. */
 	cr_expect_not_null(strstr(out, "\nhttp_body_max 10551296\n"));
 	cr_expect_not_null(strstr(out, "\nseccomp_tracing no\n"));
+	/* No metrics port: no internal listener. */
+	cr_expect_null(strstr(out, "server internal"));
+	free(out);
+
+	/* With one: its own server and domain, routed to the dispatcher. */
+	c.metrics_port = 9100;
+	out = kore_conf(&c);
+	cr_expect_not_null(strstr(out, "\nserver internal {\n\tbind 127.0.0.1 "
+	    "9100\n\ttls no\n}\ndomain * {\n\tattach internal\n\troute "
+	    "^/.*$ kw_http_dispatch\n}\n"), "%s", out);
 	free(out);
 	config_cleanup(&c);
 }
@@ -680,6 +690,11 @@ Test(config, kore_configuration_refused)
 	c.listen = "127.0.0.1 8888\nworkers";
 	cr_expect_eq(config_write_kore(&c, stdout), -1);
 	c.listen = saved;
+
+	/* The internal listener on the public one's port. */
+	c.metrics_port = c.port;
+	cr_expect_eq(config_write_kore(&c, stdout), -1);
+	c.metrics_port = 0;
 
 	/* A write that fails. */
 	fp = fopen("/dev/full", "w");

@@ -46,7 +46,8 @@ Test(db, conninfo_adds_the_statement_timeout_to_keyword_form)
 	cr_assert_not_null(s, "%s", err);
 	cr_assert(strstr(s, "host='127.0.0.1'") != NULL, "%s", s);
 	cr_assert(strstr(s, "password='it\\'s\\\\secret'") != NULL, "%s", s);
-	cr_assert(strstr(s, "options='-c statement_timeout=1500'") != NULL, "%s", s);
+	cr_assert(strstr(s, "options='-c statement_timeout=1500 "
+	    "-c kw.report_identity=on'") != NULL, "%s", s);
 	cr_assert(strstr(s, "application_name='keywork'") != NULL, "%s", s);
 	free(s);
 }
@@ -61,8 +62,8 @@ Test(db, conninfo_accepts_a_uri_and_keeps_its_options)
 	cr_assert_not_null(s, "%s", err);
 	cr_assert(strstr(s, "host='db'") != NULL, "%s", s);
 	cr_assert(strstr(s, "user='keywork_api'") != NULL, "%s", s);
-	cr_assert(strstr(s, "options='-c search_path=kw -c statement_timeout=10000'")
-	    != NULL, "%s", s);
+	cr_assert(strstr(s, "options='-c search_path=kw -c statement_timeout=10000 "
+	    "-c kw.report_identity=on'") != NULL, "%s", s);
 	cr_assert(strstr(s, "application_name='api1'") != NULL, "%s", s);
 	cr_assert(strstr(s, "application_name='keywork'") == NULL, "%s", s);
 	free(s);
