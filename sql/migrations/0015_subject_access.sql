@@ -42,16 +42,19 @@ ALTER TABLE kw.audit ADD CONSTRAINT audit_entity_check CHECK (entity IN ('episod
 
 CREATE FUNCTION kw.person_members(p_member uuid) RETURNS uuid[]
 LANGUAGE sql STABLE AS $$
-	SELECT ARRAY(
-	    SELECT m.id FROM kw.members me
-	    JOIN kw.episodes me_e ON me_e.id = me.episode_id
-	    JOIN kw.members m ON m.id = me.id OR (me_e.erased_at IS NULL
-		AND lower(m.family_name) = lower(me.family_name)
+	SELECT ARRAY(SELECT s.id FROM (
+	    SELECT me.id, 0 AS o, me.created_at FROM kw.members me WHERE me.id = p_member
+	    UNION ALL
+	    -- The same person elsewhere (members_person_idx finds them).
+	    SELECT m.id, 1, m.created_at
+	    FROM kw.members me
+	    JOIN kw.episodes me_e ON me_e.id = me.episode_id AND me_e.erased_at IS NULL
+	    JOIN kw.members m ON lower(m.family_name) = lower(me.family_name)
 		AND m.date_of_birth = me.date_of_birth
-		AND lower(m.given_name) = lower(me.given_name))
-	    JOIN kw.episodes e ON e.id = m.episode_id
-	    WHERE me.id = p_member AND (m.id = me.id OR e.erased_at IS NULL)
-	    ORDER BY m.id <> me.id, m.created_at, m.id)
+		AND lower(m.given_name) = lower(me.given_name) AND m.id <> me.id
+	    JOIN kw.episodes e ON e.id = m.episode_id AND e.erased_at IS NULL
+	    WHERE me.id = p_member) s
+	ORDER BY s.o, s.created_at, s.id)
 $$;
 REVOKE ALL ON FUNCTION kw.person_members(uuid) FROM PUBLIC;
 
