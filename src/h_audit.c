@@ -1,6 +1,8 @@
 /*
  * Handlers of the "audit" tag: the audit trail, for data-protection
- * officers and line managers (api.list_audit decides who sees what).
+ * officers and line managers (api.list_audit decides who sees what), and
+ * subject access exports, for data-protection officers only
+ * (api.export_person).
  */
 #include "handlers.h"
 
@@ -18,4 +20,12 @@ h_list_audit(struct kw_req *r)
 	}
 	return handlers_list(r, "list_audit", handlers_page_by_at, NULL, 0,
 	    extra, 4);
+}
+
+int
+h_export_person(struct kw_req *r)
+{
+	static const char *const by_id[] = { "id" };
+
+	return handlers_call(r, "export_person", handlers_ok, by_id, 1, NULL, 0);
 }

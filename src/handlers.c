@@ -93,6 +93,7 @@ const struct handler_entry handlers_table[] = {
 	{ "listNotifications", h_list_notifications },
 	{ "readNotification", h_read_notification },
 	{ "listAudit", h_list_audit },
+	{ "exportPerson", h_export_person },
 	{ "listWebhooks", h_list_webhooks },
 	{ "createWebhook", h_create_webhook },
 	{ "deleteWebhook", h_delete_webhook },

@@ -138,6 +138,7 @@ int	h_list_notifications(struct kw_req *);
 int	h_read_notification(struct kw_req *);
 /* audit */
 int	h_list_audit(struct kw_req *);
+int	h_export_person(struct kw_req *);
 /* webhooks */
 int	h_list_webhooks(struct kw_req *);
 int	h_create_webhook(struct kw_req *);
