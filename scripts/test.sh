@@ -33,6 +33,7 @@ BUILD=${BUILD:-build}
 tmp=$(mktemp -d /tmp/keywork-test.XXXXXX)
 chmod 755 "$tmp"
 kore_pid=""
+limited_pid=""
 
 free_port() {
 	p=$1
@@ -42,6 +43,7 @@ free_port() {
 
 cleanup() {
 	[ -n "$kore_pid" ] && kill -TERM "$kore_pid" 2>/dev/null && wait "$kore_pid" 2>/dev/null
+	[ -n "$limited_pid" ] && kill -TERM "$limited_pid" 2>/dev/null && wait "$limited_pid" 2>/dev/null
 	scripts/pg.sh stop "$tmp/pg"
 	if [ "${KEEP_TEST_DIR:-0}" = 1 ]; then echo "test files kept in $tmp"; else rm -rf "$tmp"; fi
 }
@@ -84,6 +86,11 @@ done
 
 # The API reference page's files, as this build made them (make docs).
 export KEYWORK_DOCS_DIR="$BUILD/docs"
+# Every server of the run serves tests that send hundreds of requests a
+# second from 127.0.0.1, often with one token: rate limits far above that.
+# The limits themselves are tested on a server of their own (below).
+export KEYWORK_RATE_LIMIT_PER_ADDRESS=6000000 KEYWORK_RATE_LIMIT_ADDRESS_BURST=100000
+export KEYWORK_RATE_LIMIT_PER_TOKEN=6000000 KEYWORK_RATE_LIMIT_TOKEN_BURST=100000
 
 echo "== start-up and migrations"
 BUILD=$BUILD tests/startup.sh "$tmp"
@@ -128,13 +135,52 @@ curl -fsS -o /dev/null -H "Authorization: Bearer $access2" "$url/v1/me"
 printf '%s\n' "$access" "$refresh" "$access2" "$refresh2" >"$tmp/tokens"
 rm -f "$tmp/signin.json" "$tmp/refresh.json"
 
+# A second server with low rate limits for tests/integration/test_limits.c:
+# 60 a minute (one a second, so a refused client waits 1 s) with bursts of
+# 20 per address and 5 per token; two workers, which share the buckets.
+limited_port=$(free_port $((metrics_port + 1)))
+(
+	export KEYWORK_PORT=$limited_port KEYWORK_METRICS_PORT=0 KEYWORK_PID_FILE="$tmp/limited.pid" KEYWORK_WORKERS=2
+	export KEYWORK_RATE_LIMIT_PER_ADDRESS=60 KEYWORK_RATE_LIMIT_ADDRESS_BURST=20
+	export KEYWORK_RATE_LIMIT_PER_TOKEN=60 KEYWORK_RATE_LIMIT_TOKEN_BURST=5
+	"$BUILD/keywork-admin" kore-conf >"$tmp/limited.conf"
+	exec env ${LD_PRELOAD_ASAN:+LD_PRELOAD=$LD_PRELOAD_ASAN} stdbuf -oL -eL \
+		kore -c "$tmp/limited.conf" -f -n -r >"$tmp/limited.log" 2>&1
+) &
+limited_pid=$!
+i=0
+until curl -fsS "http://127.0.0.1:$limited_port/healthz" >/dev/null 2>&1; do
+	i=$((i + 1))
+	if [ "$i" -gt 100 ] || ! kill -0 "$limited_pid" 2>/dev/null; then
+		echo "the rate-limited server did not start:"; cat "$tmp/limited.log"; exit 1
+	fi
+	sleep 0.1
+done
+
 echo "== integration tests"
+export KEYWORK_TEST_LIMITED_URL="http://127.0.0.1:$limited_port"
 export KEYWORK_TEST_URL=$url KEYWORK_TEST_SERVER_LOG="$tmp/server.log"
 export KEYWORK_TEST_METRICS_URL="http://127.0.0.1:$metrics_port"
 if ! "$BUILD/tests/integration" --jobs 4 --filter '!(metrics)/*' ||
     ! "$BUILD/tests/integration" --jobs 1 --filter 'metrics/*'; then
 	echo "---- server log (last 50 lines)"; tail -n 50 "$tmp/server.log"
 	exit 1
+fi
+kill -TERM "$limited_pid"
+i=0
+while kill -0 "$limited_pid" 2>/dev/null && [ "$i" -lt 50 ]; do
+	i=$((i + 1)); sleep 0.2
+done
+if kill -0 "$limited_pid" 2>/dev/null; then
+	# See the shutdown step below: under the sanitizer runtime only.
+	[ -n "${ASAN:-}" ] || { echo "the rate-limited server did not stop on SIGTERM"; exit 1; }
+	pkill -KILL -P "$limited_pid" 2>/dev/null || true
+	kill -KILL "$limited_pid" 2>/dev/null || true
+fi
+wait "$limited_pid" 2>/dev/null || [ -n "${ASAN:-}" ] || { echo "the rate-limited server did not stop cleanly"; tail -n 20 "$tmp/limited.log"; exit 1; }
+limited_pid=""
+if grep -E " gone$|sandbox violation|AddressSanitizer|runtime error" "$tmp/limited.log"; then
+	echo "the rate-limited server's log shows a crashed worker, a sandbox violation or a sanitizer report"; exit 1
 fi
 
 echo "== the scheduled worker"
