@@ -7,7 +7,8 @@
 #   3. SQL tests of roles and row-level security (tests/sql/*.sql)
 #   4. the server (Kore, one worker, seccomp on) on a free port
 #   5. integration tests (Criterion + libcurl) against it, then the
-#      metrics suite on its own (its counts must be the server's only traffic)
+#      metrics suite on its own (its counts must be the server's only traffic);
+#      the rate limits' tests against a second server with low limits
 #   5b. the scheduled worker (tests/worker.sh), and its email and webhook
 #       deliveries to real SMTP and HTTP peers (tests/delivery.sh)
 #   5c. keywork-admin's account commands (tests/admin.sh)
@@ -17,6 +18,8 @@
 #   5f. fault tests (tests/faults.sh): SIGKILL under write load, PostgreSQL
 #       restarted under read load, hostile input, on a cluster and servers
 #       of their own
+#   5g. slow and stalled clients cut off by Kore's timeouts while others are
+#       served (tests/slow.sh), on a server of its own
 #   6. SIGTERM: the server must stop cleanly; then SIGTERM with requests in
 #      flight, on a server of its own (tests/shutdown.sh)
 #   7. nothing sensitive in any log of the whole run (tests/logs.sh)
@@ -205,6 +208,9 @@ BUILD="$BUILD" tests/browser.sh "$KEYWORK_TEST_URL"
 
 echo "== fault tests"
 BUILD="$BUILD" tests/faults.sh "$tmp"
+
+echo "== slow and stalled clients"
+BUILD="$BUILD" tests/slow.sh "$tmp"
 
 echo "== shutdown"
 kill -TERM "$kore_pid"
