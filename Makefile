@@ -23,7 +23,7 @@ SAN_FLAGS = -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-r
 
 # Modules shared by the server, the admin command and the tests.
 CORE_SRCS = src/audit.c src/jsonschema.c src/openapi.c src/yamljson.c src/config.c src/cursor.c src/db.c src/xmalloc.c \
-            src/token.c src/problem.c src/log.c src/assets.c src/metrics.c
+            src/token.c src/problem.c src/log.c src/assets.c src/metrics.c src/ratelimit.c src/jsonlimit.c
 # The Kore application module.
 MODULE_SRCS = src/keywork.c src/http.c src/handlers.c \
               src/h_auth.c src/h_admin.c src/h_service.c src/h_docs.c \

@@ -7,7 +7,8 @@
 #   3. SQL tests of roles and row-level security (tests/sql/*.sql)
 #   4. the server (Kore, one worker, seccomp on) on a free port
 #   5. integration tests (Criterion + libcurl) against it, then the
-#      metrics suite on its own (its counts must be the server's only traffic)
+#      metrics suite on its own (its counts must be the server's only traffic);
+#      the rate limits' tests against a second server with low limits
 #   5b. the scheduled worker (tests/worker.sh), and its email and webhook
 #       deliveries to real SMTP and HTTP peers (tests/delivery.sh)
 #   5c. keywork-admin's account commands (tests/admin.sh)
@@ -17,6 +18,8 @@
 #   5f. fault tests (tests/faults.sh): SIGKILL under write load, PostgreSQL
 #       restarted under read load, hostile input, on a cluster and servers
 #       of their own
+#   5g. slow and stalled clients cut off by Kore's timeouts while others are
+#       served (tests/slow.sh), on a server of its own
 #   6. SIGTERM: the server must stop cleanly; then SIGTERM with requests in
 #      flight, on a server of its own (tests/shutdown.sh)
 #   7. nothing sensitive in any log of the whole run (tests/logs.sh)
@@ -33,6 +36,7 @@ BUILD=${BUILD:-build}
 tmp=$(mktemp -d /tmp/keywork-test.XXXXXX)
 chmod 755 "$tmp"
 kore_pid=""
+limited_pid=""
 
 free_port() {
 	p=$1
@@ -42,6 +46,7 @@ free_port() {
 
 cleanup() {
 	[ -n "$kore_pid" ] && kill -TERM "$kore_pid" 2>/dev/null && wait "$kore_pid" 2>/dev/null
+	[ -n "$limited_pid" ] && kill -TERM "$limited_pid" 2>/dev/null && wait "$limited_pid" 2>/dev/null
 	scripts/pg.sh stop "$tmp/pg"
 	if [ "${KEEP_TEST_DIR:-0}" = 1 ]; then echo "test files kept in $tmp"; else rm -rf "$tmp"; fi
 }
@@ -84,6 +89,11 @@ done
 
 # The API reference page's files, as this build made them (make docs).
 export KEYWORK_DOCS_DIR="$BUILD/docs"
+# Every server of the run serves tests that send hundreds of requests a
+# second from 127.0.0.1, often with one token: rate limits far above that.
+# The limits themselves are tested on a server of their own (below).
+export KEYWORK_RATE_LIMIT_PER_ADDRESS=6000000 KEYWORK_RATE_LIMIT_ADDRESS_BURST=100000
+export KEYWORK_RATE_LIMIT_PER_TOKEN=6000000 KEYWORK_RATE_LIMIT_TOKEN_BURST=100000
 
 echo "== start-up and migrations"
 BUILD=$BUILD tests/startup.sh "$tmp"
@@ -128,13 +138,52 @@ curl -fsS -o /dev/null -H "Authorization: Bearer $access2" "$url/v1/me"
 printf '%s\n' "$access" "$refresh" "$access2" "$refresh2" >"$tmp/tokens"
 rm -f "$tmp/signin.json" "$tmp/refresh.json"
 
+# A second server with low rate limits for tests/integration/test_limits.c:
+# 60 a minute (one a second, so a refused client waits 1 s) with bursts of
+# 20 per address and 5 per token; two workers, which share the buckets.
+limited_port=$(free_port $((metrics_port + 1)))
+(
+	export KEYWORK_PORT=$limited_port KEYWORK_METRICS_PORT=0 KEYWORK_PID_FILE="$tmp/limited.pid" KEYWORK_WORKERS=2
+	export KEYWORK_RATE_LIMIT_PER_ADDRESS=60 KEYWORK_RATE_LIMIT_ADDRESS_BURST=20
+	export KEYWORK_RATE_LIMIT_PER_TOKEN=60 KEYWORK_RATE_LIMIT_TOKEN_BURST=5
+	"$BUILD/keywork-admin" kore-conf >"$tmp/limited.conf"
+	exec env ${LD_PRELOAD_ASAN:+LD_PRELOAD=$LD_PRELOAD_ASAN} stdbuf -oL -eL \
+		kore -c "$tmp/limited.conf" -f -n -r >"$tmp/limited.log" 2>&1
+) &
+limited_pid=$!
+i=0
+until curl -fsS "http://127.0.0.1:$limited_port/healthz" >/dev/null 2>&1; do
+	i=$((i + 1))
+	if [ "$i" -gt 100 ] || ! kill -0 "$limited_pid" 2>/dev/null; then
+		echo "the rate-limited server did not start:"; cat "$tmp/limited.log"; exit 1
+	fi
+	sleep 0.1
+done
+
 echo "== integration tests"
+export KEYWORK_TEST_LIMITED_URL="http://127.0.0.1:$limited_port"
 export KEYWORK_TEST_URL=$url KEYWORK_TEST_SERVER_LOG="$tmp/server.log"
 export KEYWORK_TEST_METRICS_URL="http://127.0.0.1:$metrics_port"
 if ! "$BUILD/tests/integration" --jobs 4 --filter '!(metrics)/*' ||
     ! "$BUILD/tests/integration" --jobs 1 --filter 'metrics/*'; then
 	echo "---- server log (last 50 lines)"; tail -n 50 "$tmp/server.log"
 	exit 1
+fi
+kill -TERM "$limited_pid"
+i=0
+while kill -0 "$limited_pid" 2>/dev/null && [ "$i" -lt 50 ]; do
+	i=$((i + 1)); sleep 0.2
+done
+if kill -0 "$limited_pid" 2>/dev/null; then
+	# See the shutdown step below: under the sanitizer runtime only.
+	[ -n "${ASAN:-}" ] || { echo "the rate-limited server did not stop on SIGTERM"; exit 1; }
+	pkill -KILL -P "$limited_pid" 2>/dev/null || true
+	kill -KILL "$limited_pid" 2>/dev/null || true
+fi
+wait "$limited_pid" 2>/dev/null || [ -n "${ASAN:-}" ] || { echo "the rate-limited server did not stop cleanly"; tail -n 20 "$tmp/limited.log"; exit 1; }
+limited_pid=""
+if grep -E " gone$|sandbox violation|AddressSanitizer|runtime error" "$tmp/limited.log"; then
+	echo "the rate-limited server's log shows a crashed worker, a sandbox violation or a sanitizer report"; exit 1
 fi
 
 echo "== the scheduled worker"
@@ -159,6 +208,9 @@ BUILD="$BUILD" tests/browser.sh "$KEYWORK_TEST_URL"
 
 echo "== fault tests"
 BUILD="$BUILD" tests/faults.sh "$tmp"
+
+echo "== slow and stalled clients"
+BUILD="$BUILD" tests/slow.sh "$tmp"
 
 echo "== shutdown"
 kill -TERM "$kore_pid"

@@ -132,6 +132,31 @@ static const struct config_setting config_settings[] = {
 	{ "request_limit", CONFIG_INT, "1000", 1, 100000, S(request_limit),
 	    0, NULL,
 	    "requests in flight per worker" },
+	{ "rate_limit_per_token", CONFIG_INT, "600", 0, 60000000,
+	    S(rate_limit_per_token), 0, NULL,
+	    "requests a minute one bearer token may make (sustained); over "
+	    "it: 429; 0: no limit" },
+	{ "rate_limit_token_burst", CONFIG_INT, "120", 1, 1000000,
+	    S(rate_limit_token_burst), 0, NULL,
+	    "requests one bearer token may make at once, above the rate" },
+	{ "rate_limit_per_address", CONFIG_INT, "1200", 0, 60000000,
+	    S(rate_limit_per_address), 0, NULL,
+	    "requests a minute one client address may make (sustained); over "
+	    "it: 429; 0: no limit" },
+	{ "rate_limit_address_burst", CONFIG_INT, "300", 1, 1000000,
+	    S(rate_limit_address_burst), 0, NULL,
+	    "requests one client address may make at once, above the rate" },
+	{ "rate_limit_table_size", CONFIG_INT, "65536", 64, 16777216,
+	    S(rate_limit_table_size), 0, NULL,
+	    "rate limit buckets shared by the workers (about 33 bytes each); when "
+	    "full, the least recently used are reused" },
+	{ "json_max_depth", CONFIG_INT, "32", 2, 2000, S(json_max_depth), 0,
+	    NULL,
+	    "deepest nesting of arrays and objects in a JSON request body; "
+	    "deeper: 400" },
+	{ "json_max_array", CONFIG_INT, "10000", 1, 10000000,
+	    S(json_max_array), 0, NULL,
+	    "most elements of any one array in a JSON request body; more: 400" },
 
 	/* Database */
 	{ "database_url", CONFIG_STRING, "dbname=keywork user=keywork_api",

@@ -34,6 +34,13 @@ struct config {
 	int	 body_max_bytes;	  /* 1048576: larger bodies get 413 */
 	int	 document_max_bytes;	  /* 10485760: larger uploads get 413 */
 	int	 request_limit;		  /* requests in flight per worker, 1000 */
+	int	 rate_limit_per_token;	  /* requests a minute per token, 600; 0: none */
+	int	 rate_limit_token_burst;  /* 120 */
+	int	 rate_limit_per_address;  /* requests a minute per address, 1200; 0: none */
+	int	 rate_limit_address_burst; /* 300 */
+	int	 rate_limit_table_size;	  /* buckets shared by the workers, 65536 */
+	int	 json_max_depth;	  /* nesting of a request body, 32 */
+	int	 json_max_array;	  /* elements of any array in a body, 10000 */
 	int	 seccomp_tracing;	  /* bool, 0 */
 	char	*module_path;		  /* "build/keywork.so" */
 	char	*spec_path;		  /* "openapi.yaml" */

@@ -16,8 +16,10 @@
 #include "assets.h"
 #include "config.h"
 #include "http.h"
+#include "jsonlimit.h"
 #include "log.h"
 #include "problem.h"
+#include "ratelimit.h"
 
 #include <openssl/rand.h>
 
@@ -27,8 +29,12 @@
 
 #define KW_DB_NAME	"db"
 
+/* The API's answers load nothing and may not be framed. */
+#define KW_API_CSP	"default-src 'none'; frame-ancestors 'none'"
+
 struct openapi *kw_spec;
 struct metrics *kw_metrics;
+struct ratelimit *kw_ratelimit;
 int		kw_workers;
 double		kw_started_at;
 
@@ -75,7 +81,10 @@ static void		 kw_notice(void *, const PGresult *);
 static void		 kw_notice_drop(void *, const PGresult *);
 static void		 kw_notice_release(struct kw_req *);
 static const char	*kw_header_cb(void *, const char *);
-static void		 kw_common_headers(struct kw_req *, const char *);
+static void		 kw_common_headers(struct kw_req *, const char *,
+			    const char *);
+static int		 kw_rate_limited(struct kw_req *, const char *,
+			    const void *, size_t, int, int);
 
 int
 kw_http_dispatch(struct http_request *req)
@@ -356,6 +365,16 @@ kw_begin(struct kw_req *r)
 	kw_client_addr(r);
 	memset(&m, 0, sizeof(m));
 
+	/*
+	 * Rate limits come first, so a flood costs no database time. Health
+	 * checks and the internal listener are the operators' own.
+	 */
+	if (!kw_on_internal(r) && strcmp(r->req->path, "/healthz") != 0 &&
+	    strcmp(r->req->path, "/readyz") != 0 &&
+	    kw_rate_limited(r, "addr", r->addr, strlen(r->addr),
+	    config.rate_limit_per_address, config.rate_limit_address_burst))
+		return KW_DONE;
+
 	rc = openapi_match(kw_spec, kw_method_bit(r->req->method),
 	    r->req->path, &r->op, &m);
 	/* The internal listener serves its own operations and nothing else. */
@@ -379,7 +398,9 @@ kw_begin(struct kw_req *r)
 		return kw_reply_problem(r, 404, "No such resource.");
 	}
 
-	if (r->op->auth_required && kw_check_auth(r) == -1) {
+	if (r->op->auth_required && (kw_check_auth(r) == -1 ||
+	    kw_rate_limited(r, "token", r->token_hash, strlen(r->token_hash),
+	    config.rate_limit_per_token, config.rate_limit_token_burst))) {
 		openapi_match_cleanup(&m);
 		return KW_DONE;
 	}
@@ -400,6 +421,33 @@ kw_begin(struct kw_req *r)
 		return KW_DONE;
 
 	return ((kw_handler)r->op->handler)(r);
+}
+
+/*
+ * Take a request from the bucket of kind and value (len bytes); when it is
+ * empty, answer 429 with Retry-After and return 1.
+ */
+static int
+kw_rate_limited(struct kw_req *r, const char *kind, const void *value,
+    size_t len, int per_minute, int burst)
+{
+	struct ratelimit_key	 key;
+	unsigned		 retry;
+	char			 detail[160], secs[16];
+
+	if (per_minute <= 0 || kw_ratelimit == NULL)
+		return 0;
+	ratelimit_key(&key, kind, value, len);
+	if (ratelimit_take(kw_ratelimit, &key, (unsigned)per_minute,
+	    (unsigned)burst, kw_now_us(), &retry) == 0)
+		return 0;
+	snprintf(secs, sizeof(secs), "%u", retry);
+	snprintf(detail, sizeof(detail), "Too many requests from this %s: "
+	    "wait %u s before trying again.", strcmp(kind, "token") == 0 ?
+	    "token" : "address", retry);
+	http_response_header(r->req, "retry-after", secs);
+	kw_reply_problem(r, 429, detail);
+	return 1;
 }
 
 /*
@@ -474,7 +522,7 @@ kw_check_body(struct kw_req *r)
 	struct http_request		*req = r->req;
 	json_error_t			 jerr;
 	const char			*ct;
-	char				 detail[320];
+	char				 detail[320], where[128];
 	json_t				*p;
 	size_t				 n, len;
 
@@ -523,6 +571,30 @@ kw_check_body(struct kw_req *r)
 		    "object or array (line %d, column %d): %s.", jerr.line,
 		    jerr.column, jerr.text);
 		kw_reply_problem(r, 400, detail);
+		return -1;
+	}
+	switch (jsonlimit_check(r->body, config.json_max_depth,
+	    (size_t)config.json_max_array, where, sizeof(where))) {
+	case JSONLIMIT_OK:
+		detail[0] = '\0';
+		break;
+	case JSONLIMIT_DEPTH:
+		snprintf(detail, sizeof(detail), "The body nests arrays and "
+		    "objects deeper than the limit of %d levels.",
+		    config.json_max_depth);
+		break;
+	case JSONLIMIT_ARRAY:
+		snprintf(detail, sizeof(detail), "The body has an array longer "
+		    "than the limit of %d elements.", config.json_max_array);
+		break;
+	}
+	if (detail[0] != '\0') {
+		jsonschema_errors_init(&errs);
+		jsonschema_errors_add(&errs, where, detail);
+		p = problem_new(400, NULL, detail);
+		problem_add_errors(p, "body", &errs);
+		jsonschema_errors_cleanup(&errs);
+		kw_reply_json(r, 400, p);
 		return -1;
 	}
 	jsonschema_errors_init(&errs);
@@ -770,7 +842,7 @@ int
 kw_reply_result(struct kw_req *r, int status, const char *content_type,
     PGresult *res, const void *data, size_t len)
 {
-	kw_common_headers(r, "no-store");
+	kw_common_headers(r, "no-store", NULL);
 	http_response_header(r->req, "content-type", content_type);
 	r->result_taken = 1;
 	http_response_stream(r->req, status, (void *)data, len, kw_stream_done, res);
@@ -798,14 +870,22 @@ kw_result_json(PGresult *res, char *etag, size_t etaglen)
 
 /*
  * Headers of every response. Kore 4.1 adds a header as often as it is set,
- * so the cache policy is set here once: no-store for the API's answers.
+ * so the cache policy and the content security policy (NULL: the API's,
+ * which loads nothing) are set here once, and nowhere else.
  */
 static void
-kw_common_headers(struct kw_req *r, const char *cache_control)
+kw_common_headers(struct kw_req *r, const char *cache_control,
+    const char *csp)
 {
 	http_response_header(r->req, "x-request-id", r->request_id);
 	http_response_header(r->req, "cache-control", cache_control);
+	http_response_header(r->req, "content-security-policy",
+	    csp != NULL ? csp : KW_API_CSP);
 	http_response_header(r->req, "x-content-type-options", "nosniff");
+	http_response_header(r->req, "x-frame-options", "DENY");
+	http_response_header(r->req, "referrer-policy", "no-referrer");
+	http_response_header(r->req, "cross-origin-resource-policy",
+	    "same-origin");
 }
 
 int
@@ -819,7 +899,7 @@ kw_reply_json(struct kw_req *r, int status, json_t *body)
 	if ((s = json_dumps(body, JSON_COMPACT | JSON_ENCODE_ANY)) == NULL)
 		fatal("json_dumps failed");
 	json_decref(body);
-	kw_common_headers(r, "no-store");
+	kw_common_headers(r, "no-store", NULL);
 	http_response_header(r->req, "content-type", ct);
 	http_response(r->req, status, s, strlen(s));
 	free(s);
@@ -831,7 +911,7 @@ int
 kw_reply_raw(struct kw_req *r, int status, const char *content_type,
     const void *data, size_t len)
 {
-	kw_common_headers(r, "no-store");
+	kw_common_headers(r, "no-store", NULL);
 	http_response_header(r->req, "content-type", content_type);
 	http_response(r->req, status, data, len);
 	r->status = status;
@@ -844,10 +924,8 @@ kw_reply_static(struct kw_req *r, const char *content_type, const char *etag,
 {
 	const char	*inm;
 
-	kw_common_headers(r, "no-cache");
+	kw_common_headers(r, "no-cache", csp);
 	http_response_header(r->req, "etag", etag);
-	if (csp != NULL)
-		http_response_header(r->req, "content-security-policy", csp);
 	if (http_request_header(r->req, "if-none-match", &inm) &&
 	    assets_etag_matches(inm, etag)) {
 		http_response(r->req, 304, NULL, 0);
@@ -864,7 +942,7 @@ kw_reply_static(struct kw_req *r, const char *content_type, const char *etag,
 int
 kw_reply_empty(struct kw_req *r, int status)
 {
-	kw_common_headers(r, "no-store");
+	kw_common_headers(r, "no-store", NULL);
 	http_response(r->req, status, NULL, 0);
 	r->status = status;
 	return KW_DONE;

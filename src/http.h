@@ -200,6 +200,8 @@ extern struct openapi *kw_spec;
 
 /* Shared by the workers; made in the parent at start-up (see metrics.h). */
 extern struct metrics *kw_metrics;
+/* The rate limits' buckets, shared by the workers (see ratelimit.h). */
+extern struct ratelimit *kw_ratelimit;
 /* Kore's worker processes, each with its slot (set in the parent). */
 extern int kw_workers;
 /* When the server started, Unix seconds (set in the parent). */

@@ -34,6 +34,7 @@
 #include "metrics.h"
 #include "http.h"
 #include "log.h"
+#include "ratelimit.h"
 
 int	kw_init(int);
 void	kore_worker_teardown(void);
@@ -102,6 +103,8 @@ kore_parent_configure(int argc, char **argv)
 	kw_metrics = metrics_new(openapi_op_count(kw_spec), (size_t)kw_workers);
 	log_msg(LOG_LVL_DEBUG, "server", NULL, "metrics for %d workers",
 	    kw_workers);
+	/* The rate limits' buckets, shared the same way. */
+	kw_ratelimit = ratelimit_new((size_t)config.rate_limit_table_size);
 	kw_started_at = (double)time(NULL);
 	log_msg(LOG_LVL_INFO, "server", NULL, "%zu operations bound from %s",
 	    openapi_op_count(kw_spec), config.spec_path);

@@ -82,6 +82,15 @@ kwt_request_from(const char *source, const char *method, const char *path,
 }
 
 struct resp *
+kwt_request_at(const char *base, const char *source, const char *method,
+    const char *path, const char *token, const char *content_type,
+    const char *body, const char *const *headers)
+{
+	return perform(base, source, method, path, token, content_type, body,
+	    body != NULL ? strlen(body) : 0, headers, 1);
+}
+
+struct resp *
 kwt_request_bin(const char *method, const char *path, const char *token,
     const char *content_type, const void *body, size_t len,
     const char *const *headers)

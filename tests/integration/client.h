@@ -47,6 +47,15 @@ struct resp	*kwt_request_from(const char *source, const char *method,
 		    const char *const *headers);
 
 /*
+ * The same to the server at base (e.g. $KEYWORK_TEST_LIMITED_URL) instead
+ * of $KEYWORK_TEST_URL, from source when it is not NULL.
+ */
+struct resp	*kwt_request_at(const char *base, const char *source,
+		    const char *method, const char *path, const char *token,
+		    const char *content_type, const char *body,
+		    const char *const *headers);
+
+/*
  * kwt_request with a binary body of len bytes (NUL bytes and all), e.g. a
  * document upload; content_type as for kwt_request.
  */
