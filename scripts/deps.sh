@@ -8,7 +8,8 @@ set -eu
 PKGS="gcc make pkg-config curl kore libjansson-dev libyaml-dev libpcre2-dev
 libcriterion-dev libargon2-dev libpq-dev libssl-dev libcurl4-openssl-dev
 postgresql-15 postgresql-client-15 json-schema-test-suite wrk openssl iproute2
-coreutils util-linux python3 nginx jq docker-compose nodejs chromium"
+coreutils util-linux python3 nginx jq docker-compose nodejs chromium
+pgbouncer"
 
 # make fuzz needs clang's libFuzzer runtime as well.
 [ "${1:-}" = fuzz ] && PKGS="$PKGS clang libclang-rt-14-dev"

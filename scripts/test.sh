@@ -20,13 +20,16 @@
 #       of their own
 #   5g. slow and stalled clients cut off by Kore's timeouts while others are
 #       served (tests/slow.sh), on a server of its own
+#   5h. the integration suite again, through PgBouncer in transaction
+#       pooling mode, and identities alternating on one shared server
+#       connection (tests/pgbouncer.sh)
 #   6. SIGTERM: the server must stop cleanly; then SIGTERM with requests in
 #      flight, on a server of its own (tests/shutdown.sh)
 #   7. nothing sensitive in any log of the whole run (tests/logs.sh)
 #
 # SKIP_UNIT=1 skips step 1 (while iterating on the others).
 # TEST_PORT_BASE=NN moves the ports searched from (NN432 for PostgreSQL,
-# NN888 for the server, NN443 and NN080 for nginx), so that runs side by
+# NN888 for the server, NN443 and NN080 for nginx, NN632 for PgBouncer), so that runs side by
 # side do not race for them.
 # Keep NN below the kernel's ephemeral range (ip_local_port_range, from
 # 32768 by default): a client socket may hold any port inside it.
@@ -211,6 +214,9 @@ BUILD="$BUILD" tests/faults.sh "$tmp"
 
 echo "== slow and stalled clients"
 BUILD="$BUILD" tests/slow.sh "$tmp"
+
+echo "== PgBouncer in transaction mode"
+BUILD="$BUILD" tests/pgbouncer.sh "$tmp" "$tmp/pg"
 
 echo "== shutdown"
 kill -TERM "$kore_pid"

@@ -171,6 +171,10 @@ static const struct config_setting config_settings[] = {
 	{ "statement_timeout_ms", CONFIG_INT, "10000", 100, 3600000,
 	    S(statement_timeout_ms), 0, NULL,
 	    "PostgreSQL statement_timeout, in milliseconds" },
+	{ "db_session_options", CONFIG_BOOL, "true", 0, 1,
+	    S(db_session_options), 0, NULL,
+	    "send statement_timeout and kw.report_identity as connection "
+	    "options (false behind PgBouncer: set them on the role)" },
 
 	/* Sign-in */
 	{ "access_token_ttl", CONFIG_INT, "900", 60, 86400,

@@ -56,6 +56,7 @@ struct config {
 	int	 db_connections;	  /* per worker, 8 */
 	int	 db_queue_limit;	  /* requests waiting for a connection, 1000 */
 	int	 statement_timeout_ms;	  /* 10000 */
+	int	 db_session_options;	  /* bool, 1: options in the startup packet */
 
 	/* Sign-in */
 	int	 access_token_ttl;	  /* seconds, 900 */

@@ -144,8 +144,8 @@ db_append(char **buf, size_t *len, size_t *cap, const char *key,
 }
 
 char *
-db_conninfo(const char *conninfo, int statement_timeout_ms, char *err,
-    size_t errlen)
+db_conninfo(const char *conninfo, int statement_timeout_ms,
+    int session_options, char *err, size_t errlen)
 {
 	PQconninfoOption	*opts, *o;
 	char			*msg = NULL, *buf = NULL;
@@ -165,17 +165,23 @@ db_conninfo(const char *conninfo, int statement_timeout_ms, char *err,
 		db_append(&buf, &len, &cap, o->keyword, o->val);
 	}
 	for (o = opts; o->keyword != NULL; o++) {
-		if (o->val != NULL && strcmp(o->keyword, "options") == 0) {
+		if (o->val == NULL || strcmp(o->keyword, "options") != 0)
+			continue;
+		if (session_options)
 			snprintf(extra, sizeof(extra), "%s -c statement_timeout=%d"
 			    " -c kw.report_identity=on", o->val,
 			    statement_timeout_ms);
-			have_options = 1;
-		}
+		else
+			snprintf(extra, sizeof(extra), "%s", o->val);
+		have_options = 1;
 	}
-	if (!have_options)
+	if (!have_options && session_options) {
 		snprintf(extra, sizeof(extra), "-c statement_timeout=%d"
 		    " -c kw.report_identity=on", statement_timeout_ms);
-	db_append(&buf, &len, &cap, "options", extra);
+		have_options = 1;
+	}
+	if (have_options)
+		db_append(&buf, &len, &cap, "options", extra);
 	if (strstr(conninfo, "application_name") == NULL)
 		db_append(&buf, &len, &cap, "application_name", "keywork");
 	PQconninfoFree(opts);

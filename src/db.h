@@ -52,12 +52,16 @@ void	db_error_fields(const char *sqlstate, const char *message,
 
 /*
  * The API's connection string: conninfo (key=value or URI form) with the
- * statement timeout, kw.report_identity=on (kw.authenticate then names the
- * caller in a NOTICE, for the access log) and the application name added as
- * connection options, so every session starts with them. Returns a malloc'd string, or NULL with a
+ * application name added, and, when session_options is set, the statement
+ * timeout and kw.report_identity=on (kw.authenticate then names the caller
+ * in a NOTICE, for the access log) added as connection options, so every
+ * session starts with them. Without session_options the conninfo's own
+ * options, if any, pass unchanged: a pooler such as PgBouncer refuses the
+ * options startup parameter, and the role's settings in the database must
+ * supply both (docs/scaling.md). Returns a malloc'd string, or NULL with a
  * reason in err when conninfo does not parse.
  */
 char	*db_conninfo(const char *conninfo, int statement_timeout_ms,
-	    char *err, size_t errlen);
+	    int session_options, char *err, size_t errlen);
 
 #endif

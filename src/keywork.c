@@ -83,7 +83,8 @@ kore_parent_configure(int argc, char **argv)
 	log_set_level(config.log_level);
 
 	if ((db_conninfo_api = db_conninfo(config.database_url,
-	    config.statement_timeout_ms, err, sizeof(err))) == NULL)
+	    config.statement_timeout_ms, config.db_session_options, err,
+	    sizeof(err))) == NULL)
 		fatal("%s", err);
 	if ((kw_spec = openapi_load(config.spec_path, err, sizeof(err))) == NULL)
 		fatal("%s", err);

@@ -126,8 +126,15 @@ conn_max(void)
 	const char	*log = getenv("KEYWORK_TEST_SERVER_LOG");
 	char		 path[4096], line[256];
 	FILE		*f;
+	const char	*pool = getenv("KEYWORK_TEST_DB_POOL");
 	int		 n = 4;
 
+	/*
+	 * Behind a pooler (tests/pgbouncer.sh) its pool, smaller than Kore's,
+	 * is what caps the statements that reach PostgreSQL at once.
+	 */
+	if (pool != NULL && atoi(pool) > 0)
+		return atoi(pool);
 	if (log == NULL)
 		return n;
 	snprintf(path, sizeof(path), "%s", log);

@@ -119,6 +119,7 @@ Test(config, defaults)
 	cr_expect_eq(c.db_connections, 8);
 	cr_expect_eq(c.db_queue_limit, 1000);
 	cr_expect_eq(c.statement_timeout_ms, 10000);
+	cr_expect_eq(c.db_session_options, 1);
 	cr_expect_eq(c.access_token_ttl, 900);
 	cr_expect_eq(c.refresh_token_ttl, 2592000);
 	cr_expect_eq(c.argon2_memory_kib, 19456);
@@ -161,6 +162,7 @@ Test(config, good_file)
 	cr_expect_eq(c.db_connections, 6);
 	cr_expect_eq(c.db_queue_limit, 500);
 	cr_expect_eq(c.statement_timeout_ms, 5000);
+	cr_expect_eq(c.db_session_options, 0);
 	cr_expect_eq(c.access_token_ttl, 600);
 	cr_expect_eq(c.refresh_token_ttl, 604800);
 	cr_expect_eq(c.argon2_memory_kib, 65536);

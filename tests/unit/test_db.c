@@ -41,7 +41,8 @@ Test(db, conninfo_adds_the_statement_timeout_to_keyword_form)
 {
 	char	 err[256];
 	char	*s = db_conninfo("host=127.0.0.1 port=5499 dbname=keywork "
-		    "user=keywork_api password='it\\'s\\\\secret'", 1500, err, sizeof(err));
+		    "user=keywork_api password='it\\'s\\\\secret'", 1500, 1, err,
+		    sizeof(err));
 
 	cr_assert_not_null(s, "%s", err);
 	cr_assert(strstr(s, "host='127.0.0.1'") != NULL, "%s", s);
@@ -56,7 +57,7 @@ Test(db, conninfo_accepts_a_uri_and_keeps_its_options)
 {
 	char	 err[256];
 	char	*s = db_conninfo("postgresql://keywork_api:pw@db:5432/keywork"
-		    "?options=-c%20search_path%3Dkw&application_name=api1", 10000,
+		    "?options=-c%20search_path%3Dkw&application_name=api1", 10000, 1,
 		    err, sizeof(err));
 
 	cr_assert_not_null(s, "%s", err);
@@ -69,11 +70,38 @@ Test(db, conninfo_accepts_a_uri_and_keeps_its_options)
 	free(s);
 }
 
+Test(db, conninfo_without_session_options_sends_no_options)
+{
+	char	 err[256];
+	char	*s = db_conninfo("host=127.0.0.1 port=6432 dbname=keywork "
+		    "user=keywork_api", 1500, 0, err, sizeof(err));
+
+	cr_assert_not_null(s, "%s", err);
+	cr_assert(strstr(s, "port='6432'") != NULL, "%s", s);
+	cr_assert(strstr(s, "options=") == NULL, "%s", s);
+	cr_assert(strstr(s, "statement_timeout") == NULL, "%s", s);
+	cr_assert(strstr(s, "application_name='keywork'") != NULL, "%s", s);
+	free(s);
+}
+
+Test(db, conninfo_without_session_options_keeps_the_callers_options)
+{
+	char	 err[256];
+	char	*s = db_conninfo("dbname=keywork options='-c search_path=kw'",
+		    1500, 0, err, sizeof(err));
+
+	cr_assert_not_null(s, "%s", err);
+	cr_assert(strstr(s, "options='-c search_path=kw'") != NULL, "%s", s);
+	cr_assert(strstr(s, "report_identity") == NULL, "%s", s);
+	free(s);
+}
+
 Test(db, conninfo_reports_what_does_not_parse)
 {
 	char	 err[256];
 
-	cr_assert_null(db_conninfo("host='unterminated", 1000, err, sizeof(err)));
+	cr_assert_null(db_conninfo("host='unterminated", 1000, 1, err,
+	    sizeof(err)));
 	cr_assert(strstr(err, "database_url does not parse") != NULL);
 }
 
