@@ -42,6 +42,7 @@
 #include "config.h"
 #include "deliver.h"
 #include "log.h"
+#include "xmalloc.h"
 
 #define WORKER_ERR_MAX		400
 #define WORKER_ERASE_BATCH	50	/* episodes erased per transaction */
@@ -408,9 +409,7 @@ worker_release(struct worker *w, PGresult *res, int from)
 	PGresult	*r;
 	int		 i, n = PQntuples(res);
 
-	p = ids = malloc((size_t)(n - from) * 37 + 3);
-	if (ids == NULL)
-		abort();
+	p = ids = xmalloc((size_t)(n - from) * 37 + 3);
 	*p++ = '{';
 	for (i = from; i < n; i++) {
 		p += sprintf(p, "%s%s", i > from ? "," : "", PQgetvalue(res, i, 0));

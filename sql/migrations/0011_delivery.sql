@@ -545,13 +545,8 @@ REVOKE ALL ON FUNCTION kw.claim_deliveries(text, text[], integer, integer),
 
 ------------------------------------------------------------------------------
 -- The API: webhooks (admins, and partner systems for their own agency) and
--- the outbox (admins).
-
-CREATE FUNCTION kw.webhook_json(w kw.webhooks) RETURNS jsonb
-LANGUAGE sql STABLE AS $$
-	SELECT jsonb_build_object('id', w.id, 'agency_id', w.agency_id, 'url', w.url,
-	    'event_types', to_jsonb(w.event_types), 'created_at', w.created_at)
-$$;
+-- the outbox (admins). A webhook is built column by column: the API role
+-- may not read a whole row (the secret).
 
 CREATE FUNCTION api.list_webhooks(p_token text, p_rid text, p_addr text,
     p_limit integer, p_after_at timestamptz, p_after_id uuid)
