@@ -5,7 +5,12 @@
 #   make run        build, start a local PostgreSQL, migrate, seed demo data, serve :8888
 #   make test       build and run every test against a throwaway PostgreSQL
 #   make test-asan  the same under AddressSanitizer and UndefinedBehaviorSanitizer
-#   make bench      wrk against API routes and a bare route; prints the ratios
+#   make bench-data SCALE=10k|100k|1M   generate a data set of that many
+#                   episodes under var/bench/ (kept for make bench)
+#   make bench      SCALE=... (10k): each hot operation through the API (wrk)
+#                   and its ceiling (pgbench, the same SQL); prints the ratios
+#                   and writes them to docs/performance.md
+#   make soak       the API under load for SOAK_SECONDS (600); Kore workers' RSS
 #   make explain    row-level security plans at 100,000 episodes (EXPLAIN ANALYZE)
 #   make fuzz       each libFuzzer target for FUZZ_SECONDS (default 60)
 
@@ -44,7 +49,7 @@ WORKER_OBJS = $(WORKER_SRCS:src/%.c=$(BUILD)/obj/%.o)
 UNIT_TESTS  = $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(wildcard tests/unit/test_*.c))
 ITEST       = $(BUILD)/tests/integration
 
-.PHONY: all deps docs run test test-unit test-asan bench explain fuzz clean fmt
+.PHONY: all deps docs run test test-unit test-asan bench bench-data soak explain fuzz clean fmt
 
 all: $(BUILD)/keywork.so $(BUILD)/keywork-admin $(BUILD)/keywork-worker docs $(UNIT_TESTS) $(ITEST)
 
@@ -126,8 +131,15 @@ test-asan: deps $(BROWSER_NPM)
 	$(MAKE) BUILD=build-asan CFLAGS="-O1 -g $(SAN_FLAGS)" all
 	@BUILD=build-asan ASAN=1 scripts/test.sh
 
+SCALE ?= 10k
+bench-data: deps all
+	@scripts/bench-data.sh $(SCALE)
+
 bench: deps all
-	@scripts/bench.sh
+	@SCALE=$(SCALE) scripts/bench.sh
+
+soak: deps all
+	@SCALE=$(SCALE) scripts/soak.sh
 
 explain: deps all
 	@scripts/scale.sh

@@ -1,147 +1,296 @@
 #!/bin/sh
-# make bench: wrk against API routes and against a bare Kore route in the
-# same run, same server, same settings; prints each rate and its ratio to
-# the bare route. The database holds the demo data plus BENCH_EPISODES
-# episodes loaded by tests/perf/load.sql (10,000: 100,000 notes), in which
-# keyworker@example.org has a caseload of 50 besides the demo families.
+# make bench SCALE=...: each hot operation measured three ways in one run,
+# against the data set of make bench-data SCALE=... (10k by default; loaded
+# first if it is not there yet):
 #
-#   GET  /v1/me                    bearer token lookup plus one query
-#   GET  /v1/episodes              the keyworker's first page (50)
-#   GET  /v1/episodes/{id}         the keyworker's demo episode (Rivers)
-#   POST /v1/episodes/{id}/notes   a case note on it (tests/perf/create_note.lua)
-#   then keywork-worker's pass over BENCH_REMINDERS due reminders
-#   (scripts/bench-worker.sh)
+#   1. the API: wrk, BENCH_CONNECTIONS connections back to back: requests
+#      per second, p50, p99;
+#   2. the ceiling: pgbench, as many clients, running the statement the API
+#      sends for that operation ("SELECT * FROM api.<fn>($1, ...)", one
+#      statement per request, in autocommit, extended protocol) with the
+#      same parameters: the same caller's token hash, so the same identity
+#      and row-level security, and the same session options. Its rate is
+#      what the database can do for that operation on this machine, with
+#      no HTTP, no Kore, no JSON on the way;
+#   3. the API at half of its rate in (1): wrk with spread-out gaps between
+#      requests (tests/perf/wrk.lua), p50 and p99.
 #
-#   BENCH_SECONDS (10)  BENCH_CONNECTIONS (32)  BENCH_THREADS (2)
-#   BENCH_EPISODES (10000; 0: the demo data only)
-#   BENCH_TIMEOUT (10): seconds before wrk counts a request as an error;
-#   a slower answer is still counted, in the max column
+# Printed as a table; the table and the machine's details are written to
+# var/bench/<episodes>/results.md and into docs/performance.md between
+# the markers for that scale. Then, unless BENCH_WORKER=0, the scheduled
+# worker's pass over due reminders (scripts/bench-worker.sh) on the same
+# data.
+#
+# The operations, and who calls them: the demo keyworker (keyworker@,
+# who keyworks 20 generated families and sits on about 47 teams), the
+# line manager of 19 practitioners (perf-manager-0000@, about 380 episodes),
+# and for the writes a generated practitioner (the writer), another each run:
+#   get_episode        GET  /v1/episodes/{id}         keyworker
+#   list_episodes_kw   GET  /v1/episodes              keyworker (first page)
+#   list_episodes_mgr  GET  /v1/episodes              manager (first page)
+#   list_notes         GET  /v1/episodes/{id}/notes   keyworker
+#   create_note        POST /v1/episodes/{id}/notes   writer
+#   create_episode     POST /v1/episodes              writer (a new family each time)
+#   get_caseload       GET  /v1/caseload              manager
+#   list_deadlines     GET  /v1/deadlines             keyworker
+# plus a bare Kore route (no database) as the HTTP layer's own reference.
+#
+#   SCALE (10k)  BENCH_SECONDS (10)  BENCH_CONNECTIONS (16: the API's
+#   database connections, 2 workers x 8)  BENCH_THREADS (2)
+#   BENCH_TIMEOUT (10)  BENCH_ONLY (all: a space-separated list of names)
+#   BENCH_WORKER (1)
 set -eu
 cd "$(dirname "$0")/.."
 BUILD=${BUILD:-build}
 secs=${BENCH_SECONDS:-10}
-conns=${BENCH_CONNECTIONS:-32}
+conns=${BENCH_CONNECTIONS:-16}
 threads=${BENCH_THREADS:-2}
-episodes=${BENCH_EPISODES:-10000}
 timeout=${BENCH_TIMEOUT:-10}
-tmp=$(mktemp -d /tmp/keywork-bench.XXXXXX)
-chmod 755 "$tmp"
-kore_pid=""
-cleanup() {
-	[ -n "$kore_pid" ] && kill -TERM "$kore_pid" 2>/dev/null && wait "$kore_pid" 2>/dev/null
-	scripts/pg.sh stop "$tmp/pg"
-	rm -rf "$tmp"
+only=${BENCH_ONLY:-}
+scale=${SCALE:-10k}
+
+# The API's statement timeout, which pgbench's sessions get too.
+timeout_ms=10000
+export KEYWORK_STATEMENT_TIMEOUT_MS=$timeout_ms
+. scripts/bench-lib.sh
+bench_serve "$scale"
+
+# The writes go in as another practitioner, a new one each run, so that
+# the readers' caseloads stay as loaded and each run's writer starts with
+# the 20 episodes it was given: a run registers thousands of families.
+run_no=$(($(cat "$dir/runs" 2>/dev/null || echo 0) + 1))
+echo "$run_no" >"$dir/runs"
+writer=$(printf 'perf-practitioner-%04d@example.org' "$run_no")
+kw_token=$(login keyworker@example.org)
+mgr_token=$(login perf-manager-0000@example.org)
+wr_token=$(login "$writer")
+kw_hash=$(hash_of "$kw_token")
+mgr_hash=$(hash_of "$mgr_token")
+wr_hash=$(hash_of "$wr_token")
+
+# The keyworker's open generated episode with the most notes (15 or 16),
+# and the writer's, which takes the new notes.
+kw_id=$(q "SELECT id FROM kw.users WHERE lower(email) = 'keyworker@example.org'")
+wr_id=$(q "SELECT id FROM kw.users WHERE email = '$writer'")
+busiest() {
+	q "SELECT e.id FROM kw.episodes e WHERE e.keyworker_id = '$1'
+	    AND e.status <> 'closed' AND e.family_name <> 'Rivers'
+	    ORDER BY (SELECT count(*) FROM kw.notes n WHERE n.episode_id = e.id) DESC, e.id LIMIT 1"
 }
-trap cleanup EXIT INT TERM
-
-free_port() {
-	p=$1
-	while ss -Htan "sport = :$p" 2>/dev/null | grep -q .; do p=$((p + 1)); done
-	echo "$p"
-}
-
-scripts/pg.sh start "$tmp/pg" "$(free_port 35432)"
-set -a
-. "$tmp/pg/keywork.env"
-set +a
-"$BUILD/keywork-admin" migrate >/dev/null
-KEYWORK_DEMO_MODE=yes "$BUILD/keywork-admin" seed-demo >/dev/null
-if [ "$episodes" -gt 0 ]; then
-	psql -X -q -v ON_ERROR_STOP=1 -v episodes="$episodes" "$DATABASE_URL" \
-		-f tests/perf/load.sql >"$tmp/load.out"
-fi
-
-port=$(free_port 38888)
-# Rate limits as high as they go: wrk, from one address with one token,
-# would be refused otherwise, and the limiter's cost stays in the figures.
-export KEYWORK_PORT=$port KEYWORK_MODULE_PATH="$BUILD/keywork.so" KEYWORK_DOCS_DIR="$BUILD/docs" \
-	KEYWORK_PID_FILE="$tmp/kore.pid" \
-	KEYWORK_RATE_LIMIT_PER_ADDRESS=60000000 KEYWORK_RATE_LIMIT_ADDRESS_BURST=1000000 \
-	KEYWORK_RATE_LIMIT_PER_TOKEN=60000000 KEYWORK_RATE_LIMIT_TOKEN_BURST=1000000
-# The reference route goes before the catch-all, in this run's config only.
-"$BUILD/keywork-admin" kore-conf |
-	sed 's|^\troute ^/\.\*\$ kw_http_dispatch|\troute ^/_bench/bare$ kw_bench_bare\n&|' >"$tmp/kore.conf"
-kore -c "$tmp/kore.conf" -f -n -r >"$tmp/server.log" 2>&1 &
-kore_pid=$!
-i=0
-until curl -fsS "http://127.0.0.1:$port/healthz" >/dev/null 2>&1; do
-	i=$((i + 1)); [ "$i" -gt 100 ] && { cat "$tmp/server.log"; exit 1; }
-	sleep 0.1
+episode=$(busiest "$kw_id")
+wr_episode=$(busiest "$wr_id")
+[ -n "$episode" ] && [ -n "$wr_episode" ] ||
+	{ echo "bench: no generated open episode for keyworker@ or $writer" >&2; exit 1; }
+area=$(q "SELECT area_id FROM kw.users WHERE id = '$wr_id'")
+agency=$(q "SELECT agency_id FROM kw.users WHERE id = '$wr_id'")
+note_body='{"body":"Phoned the family to arrange the next home visit.","kind":"fact"}'
+episode_body="{\"family\":{\"name\":\"Bench @N@\",\"area_id\":\"$area\",\"postcode\":\"NF1 2AB\"},
+\"members\":[{\"given_name\":\"Sam\",\"family_name\":\"Bench @N@\",\"date_of_birth\":\"1988-04-02\",
+\"relationship\":\"mother\",\"is_child\":false},{\"given_name\":\"Alex\",\"family_name\":\"Bench @N@\",
+\"date_of_birth\":\"2015-09-14\",\"relationship\":\"son\",\"is_child\":true}],
+\"keyworker_id\":\"$wr_id\",\"lead_agency_id\":\"$agency\",\"verbal_consent\":{
+\"obtained_at\":\"2026-03-02T09:10:00Z\",\"given_by\":\"Sam Bench\",
+\"statement\":\"Sam agreed to Families First working with the family.\"}}"
+episode_body=$(printf '%s' "$episode_body" | tr -d '\n')
+for t in "$kw_token" "$mgr_token" "$wr_token"; do
+	curl -fsS -o /dev/null -H "Authorization: Bearer $t" "http://127.0.0.1:$port/v1/me"
 done
-curl -fsS "http://127.0.0.1:$port/_bench/bare" >/dev/null
-token=$(curl -fsS -H 'content-type: application/json' \
-	-d '{"email":"keyworker@example.org","password":"keywork-demo"}' \
-	"http://127.0.0.1:$port/v1/auth/login" | sed 's/.*"access_token":"\([^"]*\)".*/\1/')
-auth="Authorization: Bearer $token"
-curl -fsS -H "$auth" "http://127.0.0.1:$port/v1/me" >/dev/null
-# The demo episode, from the keyworker's whole list: one item per line (an
-# item's own "id" follows "[" or ","; nested objects' follow ":").
-curl -fsS -H "$auth" "http://127.0.0.1:$port/v1/episodes?limit=200" >"$tmp/episodes.json"
-listed=$(sed 's/[[,]{"id":"/\n/g' "$tmp/episodes.json" | grep -c '"family_name":"')
-episode=$(sed 's/[[,]{"id":"/\n/g' "$tmp/episodes.json" |
-	grep '"family_name":"Rivers"' | cut -c1-36)
-case "$episode" in
-[0-9a-f]*-*-*-*-*) ;;
-*) echo "bench: the keyworker's list has no Rivers episode" >&2; exit 1 ;;
-esac
-curl -fsS -H "$auth" "http://127.0.0.1:$port/v1/episodes/$episode" >/dev/null
 
-run() {
-	# $1 label, $2 path, $3 optional header, $4 optional wrk script. A 2 s
-	# warm-up first, not measured: each worker opens its database
-	# connections on first use.
-	set -- "$1" "$2" "${3:-}" "${4:-}"
-	opts="--timeout ${timeout}s"
-	[ -n "$4" ] && opts="$opts -s $4"
-	# shellcheck disable=SC2086
-	if [ -n "$3" ]; then
-		wrk -t"$threads" -c"$conns" -d2s $opts -H "$3" "http://127.0.0.1:$port$2" >/dev/null
-		wrk -t"$threads" -c"$conns" -d"${secs}s" --latency $opts -H "$3" \
-			"http://127.0.0.1:$port$2" >"$tmp/$1.out"
-	else
-		wrk -t"$threads" -c"$conns" -d2s $opts "http://127.0.0.1:$port$2" >/dev/null
-		wrk -t"$threads" -c"$conns" -d"${secs}s" --latency $opts \
-			"http://127.0.0.1:$port$2" >"$tmp/$1.out"
-	fi
-	rps=$(awk '/^Requests\/sec/ {print $2}' "$tmp/$1.out")
-	p50=$(awk '$1 == "50%" {print $2}' "$tmp/$1.out")
-	p99=$(awk '$1 == "99%" {print $2}' "$tmp/$1.out")
-	max=$(awk '$1 == "Latency" {print $4; exit}' "$tmp/$1.out")
-	errs=$(awk '/Non-2xx|Socket errors/ {print}' "$tmp/$1.out")
-	[ -z "$errs" ] || { echo "$1: $errs" >&2; tail -n 20 "$tmp/server.log" >&2; exit 1; }
-	echo "$1 $rps $p50 $p99 $max"
+# The statements, as src/handlers.c builds them: token hash, request id,
+# client address, then the operation's own arguments; absent query
+# parameters are NULL, the page size 50.
+sql_of() {
+	case "$1" in
+	get_episode) echo "SELECT * FROM api.get_episode(:tok, :rid, :addr, :ep)" ;;
+	list_episodes_*) echo "SELECT * FROM api.list_episodes(:tok, :rid, :addr, 50, NULL, NULL, NULL, NULL, NULL, NULL)" ;;
+	list_notes) echo "SELECT * FROM api.list_notes(:tok, :rid, :addr, :ep, 50, NULL, NULL)" ;;
+	create_note) echo "SELECT * FROM api.create_note(:tok, :rid, :addr, :ep, NULL, :body)" ;;
+	# pgbench cannot vary a text variable per transaction: the family's
+	# name is made unique in SQL, by replace(), as wrk.lua does in Lua.
+	create_episode) echo "SELECT * FROM api.create_episode(:tok, :rid, :addr, NULL, replace(:body, '@N@', :u::text)::jsonb)" ;;
+	get_caseload) echo "SELECT * FROM api.get_caseload(:tok, :rid, :addr)" ;;
+	list_deadlines) echo "SELECT * FROM api.list_deadlines(:tok, :rid, :addr, 50, NULL, NULL, NULL, NULL, NULL)" ;;
+	esac
 }
 
-bare=$(run bare /_bench/bare)
-me=$(run me /v1/me "$auth")
-list=$(run list /v1/episodes "$auth")
-get=$(run get "/v1/episodes/$episode" "$auth")
-note=$(run note "/v1/episodes/$episode/notes" "$auth" tests/perf/create_note.lua)
+# $1 name, $2 method, $3 path, $4 "kw", "mgr" or "wr", $5 body (or empty)
+measure() {
+	name=$1 method=$2 path=$3 who=$4 body=$5
+	case " ${only:-$name} " in *" $name "*) ;; *) return 0 ;; esac
+	case "$who" in
+	kw) token=$kw_token hash=$kw_hash ep=$episode ;;
+	mgr) token=$mgr_token hash=$mgr_hash ep=$episode ;;
+	*) token=$wr_token hash=$wr_hash ep=$wr_episode ;;
+	esac
+	url="http://127.0.0.1:$port$path"
+	# shellcheck disable=SC2086
+	wrk_run() {
+		# $1 seconds, $2 mean delay (ms), $3 output
+		if [ -n "$body" ]; then
+			BENCH_METHOD=$method BENCH_BODY=$body BENCH_DELAY_MS=$2 wrk -t"$threads" \
+				-c"$conns" -d"$1s" --latency --timeout "${timeout}s" -s tests/perf/wrk.lua \
+				-H "Authorization: Bearer $token" "$url" >"$3"
+		else
+			BENCH_METHOD=$method BENCH_DELAY_MS=$2 wrk -t"$threads" -c"$conns" -d"$1s" \
+				--latency --timeout "${timeout}s" -s tests/perf/wrk.lua \
+				-H "Authorization: Bearer $token" "$url" >"$3"
+		fi
+		errs=$(awk '/Non-2xx|Socket errors/ {print}' "$3")
+		[ -z "$errs" ] || { echo "$name: $errs" >&2; tail -n 20 "$tmp/server.log" >&2; exit 1; }
+	}
+	# A warm-up, not measured: each worker opens its connections on first
+	# use, and the pages the operation reads come into memory.
+	wrk_run 3 0 /dev/null
+	wrk_run "$secs" 0 "$tmp/$name.api"
+	rps=$(awk '/^Requests\/sec/ {print $2}' "$tmp/$name.api")
+
+	# The ceiling: the same statement and parameters through pgbench.
+	{
+		printf '%s\n' '\set rid random(1, 1000000000000)' '\set u random(1, 9000000000000000)'
+		sql_of "$name"
+	} >"$tmp/$name.sql"
+	PGOPTIONS="-c statement_timeout=$timeout_ms -c kw.report_identity=on" \
+		pgbench -n -M extended -c "$conns" -j "$threads" -T "$secs" -f "$tmp/$name.sql" \
+		-D tok="$hash" -D addr=127.0.0.1 -D ep="$ep" -D body="${body:-none}" \
+		"$KEYWORK_DATABASE_URL application_name=keywork-bench" >"$tmp/$name.pgb" 2>&1 ||
+		{ echo "$name: pgbench failed" >&2; cat "$tmp/$name.pgb" >&2; exit 1; }
+	grep -q 'number of failed transactions: 0 ' "$tmp/$name.pgb" ||
+		{ echo "$name: pgbench transactions failed" >&2; cat "$tmp/$name.pgb" >&2; exit 1; }
+	tps=$(awk '/^tps = / {print $3}' "$tmp/$name.pgb")
+
+	# Half the rate of (1): each of the connections waits on average
+	# conns / (rps / 2) seconds less the time it spends waiting for an
+	# answer, measured by a short calibration run first.
+	gap=$(awk -v c="$conns" -v r="$rps" 'BEGIN { printf "%.3f", 2000 * c / r }')
+	wrk_run 4 "$gap" "$tmp/$name.cal"
+	gap=$(awk -v c="$conns" -v r="$rps" -v g="$gap" \
+		-v got="$(awk '/^Requests\/sec/ {print $2}' "$tmp/$name.cal")" \
+		'BEGIN { lat = 1000 * c / got - g; g2 = 2000 * c / r - lat; if (g2 < 0.1) g2 = 0.1;
+		    printf "%.3f", g2 }')
+	wrk_run "$secs" "$gap" "$tmp/$name.half"
+	printf '%s %s %s %s %s %s %s %s %s\n' "$name" "$method" "$path" \
+		"$rps" "$(awk '$1 == "50%" {print $2}' "$tmp/$name.api")" \
+		"$(awk '$1 == "99%" {print $2}' "$tmp/$name.api")" "$tps" \
+		"$(awk '/^Requests\/sec/ {print $2}' "$tmp/$name.half")" \
+		"$(awk '$1 == "50%" {print $2} $1 == "99%" {print $2}' "$tmp/$name.half" | tr '\n' ' ')" \
+		>>"$tmp/results"
+	echo "bench: $name done" >&2
+}
+
+: >"$tmp/results"
+measure get_episode GET "/v1/episodes/$episode" kw ""
+measure list_episodes_kw GET /v1/episodes kw ""
+measure list_episodes_mgr GET /v1/episodes mgr ""
+measure list_notes GET "/v1/episodes/$episode/notes" kw ""
+measure create_note POST "/v1/episodes/$wr_episode/notes" wr "$note_body"
+measure create_episode POST /v1/episodes wr "$episode_body"
+measure get_caseload GET /v1/caseload mgr ""
+measure list_deadlines GET /v1/deadlines kw ""
+# The HTTP layer alone, for reference.
+wrk -t"$threads" -c"$conns" -d"${secs}s" --latency "http://127.0.0.1:$port/_bench/bare" >"$tmp/bare.api"
+bare=$(awk '/^Requests\/sec/ {print $2}' "$tmp/bare.api")
+
 workers=$(awk '/^workers/ {print $2}' "$tmp/kore.conf")
 conn_max=$(awk '/^pgsql_conn_max/ {print $2}' "$tmp/kore.conf")
-counts=$(psql -X -q -At -F ' ' "$DATABASE_URL" -c "SELECT (SELECT count(*) FROM kw.episodes),
-    (SELECT count(*) FROM kw.notes)")
+cpu=$(awk -F': ' '/^model name/ {print $2; exit}' /proc/cpuinfo)
+mem=$(awk '/^MemTotal/ {printf "%.0f GB", $2 / 1048576}' /proc/meminfo)
+pgv=$(q "SHOW server_version" | cut -d' ' -f1)
+size=$(q "SELECT pg_size_pretty(pg_database_size(current_database()))")
+counts=$(q "SELECT format('%s episodes, %s members, %s notes, %s practitioners',
+    (SELECT count(*) FROM kw.episodes), (SELECT count(*) FROM kw.members),
+    (SELECT count(*) FROM kw.notes), (SELECT count(*) FROM kw.users WHERE 'practitioner' = ANY (roles)))")
 
-echo
-echo "keywork bench: wrk $threads threads, $conns connections, ${secs}s each;"
-echo "Kore $workers workers, pgsql_conn_max $conn_max; $(nproc) cores, $(uname -m);"
-echo "$counts" | awk -v l="$listed" '{printf "%s episodes, %s notes (after the POST run); the keyworker lists %s\n", $1, $2, l}'
-echo
-b=$(echo "$bare" | awk '{print $2}')
-echo "| route | requests/s | p50 | p99 | max | ratio to bare |"
-echo "|---|---:|---:|---:|---:|---:|"
-row() {
-	echo "$2" | awk -v label="$1" -v b="$b" \
-		'{printf "| %s | %s | %s | %s | %s | %.4f |\n", label, $2, $3, $4, $5, $2 / b}'
+ms() { # wrk's "1.23ms", "456.00us" or "1.20s" as milliseconds
+	echo "$1" | awk '/us$/ {sub("us", ""); printf "%.2f", $1 / 1000; next}
+	    /ms$/ {sub("ms", ""); printf "%.2f", $1; next}
+	    /s$/ {sub("s", ""); printf "%.2f", $1 * 1000; next} {print $1}'
 }
-row "bare Kore route (reference)" "$bare"
-row "GET /v1/me (token + query)" "$me"
-row "GET /v1/episodes (keyworker, 50)" "$list"
-row "GET /v1/episodes/{id}" "$get"
-row "POST /v1/episodes/{id}/notes" "$note"
+{
+	echo "Scale $scale: $counts; database $size. $(date -u +%Y-%m-%d)."
+	echo "Machine: $(nproc) cores ($cpu), $mem; PostgreSQL $pgv, shared_buffers 4 GB;"
+	echo "Kore $workers workers, $conn_max database connections each; wrk and pgbench"
+	echo "$conns connections, $threads threads, ${secs} s each, on the same machine."
+	echo
+	echo "| operation | API req/s | p50 ms | p99 ms | ceiling (pgbench) tx/s | API / ceiling | target | at half rate: req/s | p50 ms | p99 ms | p99 / p50 |"
+	echo "|---|---:|---:|---:|---:|---:|---|---:|---:|---:|---:|"
+	while read -r name method path rps p50 p99 tps hrps hp50 hp99; do
+		case "$method" in GET) target=0.70 ;; *) target=0.60 ;; esac
+		p50m=$(ms "$p50") p99m=$(ms "$p99") hp50m=$(ms "$hp50") hp99m=$(ms "$hp99")
+		awk -v n="$name" -v m="$method" -v r="$rps" -v a="$p50m" -v b="$p99m" -v t="$tps" \
+			-v tg="$target" -v hr="$hrps" -v ha="$hp50m" -v hb="$hp99m" 'BEGIN {
+			ratio = r / t
+			printf "| %s `%s` | %.0f | %s | %s | %.0f | %.2f | %s %s | %.0f | %s | %s | %.1f%s |\n",
+			    n, m, r, a, b, t, ratio, (ratio >= tg ? "met:" : "MISSED:"), "≥" tg,
+			    hr, ha, hb, hb / ha, (hb / ha <= 3 ? "" : " MISSED: ≤3") }'
+	done <"$tmp/results"
+	echo
+	echo "Bare Kore route (no database), for reference: $bare req/s."
+} >"$tmp/table.md"
+cp "$tmp/results" "$dir/results.txt"
+cp "$tmp/table.md" "$dir/results.md"
 echo
-awk -v b="$b" -v m="$(echo "$me" | awk '{print $2}')" \
-	'BEGIN { printf "ratio GET /v1/me / bare route: %.3f\n", m / b }'
+cat "$tmp/table.md"
 
-# The scheduled worker's pass over 10,000 and 100,000 due reminders.
-BUILD="$BUILD" scripts/bench-worker.sh
+# Into docs/performance.md, between this scale's markers.
+begin="<!-- bench $scale begin -->" end="<!-- bench $scale end -->"
+if grep -qF "$begin" docs/performance.md; then
+	awk -v b="$begin" -v e="$end" -v f="$tmp/table.md" '
+	    $0 == b { print; while ((getline l < f) > 0) print l; skip = 1; next }
+	    $0 == e { skip = 0 }
+	    !skip' docs/performance.md >"$tmp/perf.md" && cp "$tmp/perf.md" docs/performance.md
+	echo
+	echo "bench: written to docs/performance.md ($scale) and $dir/results.md"
+else
+	echo
+	echo "bench: written to $dir/results.md (docs/performance.md has no '$begin' marker)"
+fi
+
+# Latency by scale, from every scale measured on this machine so far: the
+# p50 at half rate (each request's own time, little queueing) and at full
+# concurrency, and the largest scale's against the smallest's.
+scales=$(for r in var/bench/*/results.txt; do [ -f "$r" ] && basename "$(dirname "$r")"; done | sort -n)
+if [ "$(echo "$scales" | wc -w)" -ge 2 ]; then
+	for n in $scales; do
+		awk -v n="$n" '{print n, $1, $9, $5, $4, $7}' "var/bench/$n/results.txt"
+	done | awk -v scales="$scales" '
+	function ms(v) { if (v ~ /us$/) return substr(v, 1, length(v) - 2) / 1000
+		if (v ~ /ms$/) return substr(v, 1, length(v) - 2) + 0
+		if (v ~ /s$/) return substr(v, 1, length(v) - 1) * 1000; return v + 0 }
+	function label(n) { return n >= 1000000 ? n / 1000000 "M" : n >= 1000 ? n / 1000 "k" : n }
+	{ half[$2, $1] = ms($3); full[$2, $1] = ms($4); if (!($2 in seen)) { seen[$2] = 1; ops[++k] = $2 } }
+	END {
+		c = split(scales, sc, " ")
+		printf "| operation |"; for (i = 1; i <= c; i++) printf " p50 at half rate, %s (ms) |", label(sc[i])
+		printf " %s / %s |", label(sc[c]), label(sc[1])
+		for (i = 1; i <= c; i++) printf " p50 at full load, %s (ms) |", label(sc[i])
+		printf " %s / %s |\n|---|", label(sc[c]), label(sc[1])
+		for (i = 1; i <= 2 * c + 2; i++) printf "---:|"; printf "\n"
+		for (j = 1; j <= k; j++) {
+			o = ops[j]; printf "| %s |", o
+			for (i = 1; i <= c; i++) printf " %s |", ((o, sc[i]) in half) ? sprintf("%.2f", half[o, sc[i]]) : "-"
+			if (((o, sc[c]) in half) && half[o, sc[1]] > 0) {
+				r = half[o, sc[c]] / half[o, sc[1]]
+				printf " %.2f%s |", r, r <= 1.5 ? "" : " MISSED: ≤1.5"
+			} else printf " - |"
+			for (i = 1; i <= c; i++) printf " %s |", ((o, sc[i]) in full) ? sprintf("%.2f", full[o, sc[i]]) : "-"
+			if (((o, sc[c]) in full) && full[o, sc[1]] > 0) printf " %.2f |", full[o, sc[c]] / full[o, sc[1]]
+			else printf " - |"
+			printf "\n"
+		}
+	}' >"$tmp/scales.md"
+	echo
+	cat "$tmp/scales.md"
+	begin="<!-- bench scales begin -->" end="<!-- bench scales end -->"
+	if grep -qF "$begin" docs/performance.md; then
+		awk -v b="$begin" -v e="$end" -v f="$tmp/scales.md" '
+		    $0 == b { print; while ((getline l < f) > 0) print l; skip = 1; next }
+		    $0 == e { skip = 0 }
+		    !skip' docs/performance.md >"$tmp/perf.md" && cp "$tmp/perf.md" docs/performance.md
+	fi
+fi
+
+if [ "${BENCH_WORKER:-1}" != 0 ]; then
+	kill -TERM "$kore_pid" 2>/dev/null && wait "$kore_pid" 2>/dev/null
+	kore_pid=""
+	BUILD="$BUILD" scripts/bench-worker.sh
+fi

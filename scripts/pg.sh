@@ -7,6 +7,9 @@
 #                                  KEYWORK_DATABASE_URL (the API's role)
 #   scripts/pg.sh stop DIR         stop it (fast shutdown)
 #
+# PG_CONF_EXTRA, if set when the cluster is created, is appended to its
+# postgresql.conf (make bench-data sizes memory for its data set this way).
+#
 # PostgreSQL refuses to run as root, so as root the server runs as the
 # 'postgres' system user, which owns DIR/data.
 set -eu
@@ -45,6 +48,7 @@ fsync = on
 max_connections = 200
 shared_buffers = 256MB
 log_min_messages = warning
+${PG_CONF_EXTRA:-}
 CONF
 		# The server reads this from DIR/env after start.
 		umask 077

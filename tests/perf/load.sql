@@ -3,20 +3,26 @@
 --
 --   psql -X -v ON_ERROR_STOP=1 -v episodes=100000 "$DATABASE_URL" -f tests/perf/load.sql
 --
--- episodes (default 100,000) sets the size; the rest follows from it:
+-- episodes (default 100,000) sets the size; the rest follows from it, in
+-- the proportions of a national deployment (1,000,000 episodes, 5,000,000
+-- family members, 10,000,000 case notes, 50,000 practitioners):
 --   20 areas, each with one coordinator
---   episodes/50 practitioners (2,000), each keyworker of 50 episodes
---   practitioners/20 managers (100), each the line manager of 20
+--   episodes/20 practitioners (5,000), each keyworker of 20 episodes
+--   practitioners/20 managers (250), each the line manager of 20
 --   practitioners, all in the manager's area
---   per episode: 3 or 4 family members, 2 or 3 TAF members (full and
---   limited; each practitioner sits on about 117 teams), 1 or 2 consents,
---   5 to 15 case notes (10 on average: 1,000,000 notes), and on one
---   episode in eleven a correction amending its first note
+--   per episode: 4 to 6 family members (5 on average), 2 or 3 TAF
+--   members (full and limited; each practitioner sits on about 47 teams),
+--   1 or 2 consents, 5 to 15 case notes (10 on average: 1,000,000 notes),
+--   and on one episode in eleven a correction amending its first note
 -- Episodes are spread over the last three years, in the order they were
 -- registered; those older than a year are closed.
 --
 -- Set-based inserts through the same constraints, triggers and foreign keys
--- as the API's own writes (the owner's policy admits every row). Loads into
+-- as the API's own writes (the owner's policy admits every row), with one
+-- exception: the audit trail's row triggers are off while loading, as for
+-- records migrated from a previous system, whose trail starts when keywork
+-- takes them over. With them on, each row costs a second insert through
+-- PL/pgSQL, and 1,000,000 episodes take most of an hour instead of minutes. Loads into
 -- a database that already holds the demo data too: keyworker@example.org
 -- then takes the place of the first generated practitioner (a caseload of
 -- 50 episodes and its team places, on top of the demo episodes). Generated
@@ -29,12 +35,22 @@
 \set episodes 100000
 \endif
 
-SELECT :episodes AS episodes, 20 AS areas, greatest(:episodes / 50, 20) AS practitioners,
-    greatest(:episodes / 1000, 1) AS managers
+SELECT :episodes AS episodes, 20 AS areas, greatest(:episodes / 20, 20) AS practitioners,
+    greatest(:episodes / 400, 1) AS managers
 \gset
 \echo load: :episodes episodes, :practitioners practitioners, :managers managers, :areas areas
 
 BEGIN;
+SET LOCAL work_mem = '256MB';
+SET LOCAL maintenance_work_mem = '1GB';
+-- Off until COMMIT (see above); ALTER TABLE is transactional, so a failed
+-- load leaves them on.
+ALTER TABLE kw.families DISABLE TRIGGER families_audit;
+ALTER TABLE kw.episodes DISABLE TRIGGER episodes_audit;
+ALTER TABLE kw.members DISABLE TRIGGER members_audit;
+ALTER TABLE kw.consents DISABLE TRIGGER consents_audit;
+ALTER TABLE kw.team_members DISABLE TRIGGER team_members_audit;
+ALTER TABLE kw.notes DISABLE TRIGGER notes_audit;
 
 -- Reference data.
 INSERT INTO kw.areas (name)
@@ -76,14 +92,14 @@ WHERE l_user.kind = 'practitioner' AND l_user.i = 0
     AND lower(u.email) = 'keyworker@example.org';
 
 INSERT INTO kw.users (id, email, name, password_hash, agency_id, area_id, roles, manager_id)
-SELECT u.id, format('perf-%s-%s@example.org', u.kind, lpad(u.i::text, 4, '0')),
+SELECT u.id, format('perf-%s-%s@example.org', u.kind, lpad(u.i::text, greatest(4, length(u.i::text)), '0')),
     format('Perf %s %s', initcap(u.kind), u.i), :'pw_hash', g.id, a.id,
     ARRAY[u.kind], NULL
 FROM l_user u JOIN l_area a ON a.i = u.area JOIN l_agency g ON g.i = u.agency
 WHERE u.kind <> 'practitioner'
 ORDER BY u.kind, u.i;
 INSERT INTO kw.users (id, email, name, password_hash, agency_id, area_id, roles, manager_id)
-SELECT u.id, format('perf-%s-%s@example.org', u.kind, lpad(u.i::text, 4, '0')),
+SELECT u.id, format('perf-%s-%s@example.org', u.kind, lpad(u.i::text, greatest(4, length(u.i::text)), '0')),
     format('Perf %s %s', initcap(u.kind), u.i), :'pw_hash', g.id, a.id,
     ARRAY['practitioner'], m.id
 FROM l_user u JOIN l_area a ON a.i = u.area JOIN l_agency g ON g.i = u.agency
@@ -131,7 +147,7 @@ FROM l_ep, LATERAL (SELECT CASE WHEN created_at < now() - interval '1 year' THEN
 ORDER BY n;
 
 \echo load: members, consents, team
--- 3 or 4 members: one or two parents, then the children.
+-- 4 to 6 members: one or two parents, then the children.
 INSERT INTO kw.members (episode_id, given_name, family_name, date_of_birth,
     relationship, is_child, created_at, updated_at)
 SELECT e.id,
@@ -144,7 +160,7 @@ SELECT e.id,
 	WHEN (e.n + k) % 2 = 0 THEN 'son' ELSE 'daughter' END,
     k > adults, e.created_at, e.created_at
 FROM l_ep e, LATERAL (SELECT 1 + e.n % 2 AS adults) a,
-    LATERAL generate_series(1, 3 + e.n % 2) k
+    LATERAL generate_series(1, 4 + e.n % 3) k
 ORDER BY e.n, k;
 
 INSERT INTO kw.consents (episode_id, kind, given_by, obtained_at, statement,
@@ -196,6 +212,12 @@ CROSS JOIN LATERAL (SELECT n.id, n.created_at FROM kw.notes n WHERE n.episode_id
     ORDER BY n.created_at, n.id LIMIT 1) f
 WHERE 5 + (e.n * 7) % 11 = 15;
 
+ALTER TABLE kw.families ENABLE TRIGGER families_audit;
+ALTER TABLE kw.episodes ENABLE TRIGGER episodes_audit;
+ALTER TABLE kw.members ENABLE TRIGGER members_audit;
+ALTER TABLE kw.consents ENABLE TRIGGER consents_audit;
+ALTER TABLE kw.team_members ENABLE TRIGGER team_members_audit;
+ALTER TABLE kw.notes ENABLE TRIGGER notes_audit;
 COMMIT;
 
 -- As autovacuum would leave it: statistics, and the visibility map that
