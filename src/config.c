@@ -80,6 +80,10 @@ static const struct config_setting config_settings[] = {
 	{ "worker_max_connections", CONFIG_INT, "512", 1, 65536,
 	    S(worker_max_connections), 0, NULL,
 	    "open connections per worker" },
+	{ "worker_accept_threshold", CONFIG_INT, "1", 1, 1024,
+	    S(worker_accept_threshold), 0, NULL,
+	    "connections a worker accepts in a row before another may (1: "
+	    "new connections spread over the workers)" },
 	{ "seccomp_tracing", CONFIG_BOOL, "false", 0, 1, S(seccomp_tracing),
 	    0, NULL,
 	    "log system calls Kore's seccomp filter would refuse (debugging)" },
@@ -412,6 +416,7 @@ config_write_kore(const struct config *c, FILE *out)
 	    "load %s kw_init\n"
 	    "workers %d\n"
 	    "worker_max_connections %d\n"
+	    "worker_accept_threshold %d\n"
 	    "http_keepalive_time %d\n"
 	    "http_header_timeout %d\n"
 	    "http_body_timeout %d\n"
@@ -438,6 +443,7 @@ config_write_kore(const struct config *c, FILE *out)
 	    c->module_path,
 	    c->workers,
 	    c->worker_max_connections,
+	    c->worker_accept_threshold,
 	    c->keepalive_seconds,
 	    c->header_timeout_seconds,
 	    c->body_timeout_seconds,

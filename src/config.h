@@ -27,6 +27,7 @@ struct config {
 	int	 port;			  /* 8888 */
 	int	 workers;		  /* Kore worker processes, 2 */
 	int	 worker_max_connections;  /* 512 */
+	int	 worker_accept_threshold; /* 1 */
 	int	 keepalive_seconds;	  /* 20 */
 	int	 header_timeout_seconds;  /* 10 */
 	int	 body_timeout_seconds;	  /* 30 */

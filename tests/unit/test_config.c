@@ -104,6 +104,7 @@ Test(config, defaults)
 	cr_expect_eq(c.port, 8888);
 	cr_expect_eq(c.workers, 2);
 	cr_expect_eq(c.worker_max_connections, 512);
+	cr_expect_eq(c.worker_accept_threshold, 1);
 	cr_expect_eq(c.keepalive_seconds, 20);
 	cr_expect_eq(c.header_timeout_seconds, 10);
 	cr_expect_eq(c.body_timeout_seconds, 30);
