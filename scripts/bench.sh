@@ -55,6 +55,16 @@ export KEYWORK_STATEMENT_TIMEOUT_MS=$timeout_ms
 . scripts/bench-lib.sh
 bench_serve "$scale"
 
+# Replace what docs/performance.md holds between "<!-- bench $1 begin -->"
+# and "<!-- bench $1 end -->" with the file $2; 1 if there are no markers.
+doc_section() {
+	grep -qF "<!-- bench $1 begin -->" docs/performance.md || return 1
+	awk -v b="<!-- bench $1 begin -->" -v e="<!-- bench $1 end -->" -v f="$2" '
+	    $0 == b { print; while ((getline l < f) > 0) print l; skip = 1; next }
+	    $0 == e { skip = 0 }
+	    !skip' docs/performance.md >"$tmp/perf.md" && cp "$tmp/perf.md" docs/performance.md
+}
+
 # The writes go in as another practitioner, a new one each run, so that
 # the readers' caseloads stay as loaded and each run's writer starts with
 # the 20 episodes it was given: a run registers thousands of families.
@@ -149,14 +159,19 @@ measure() {
 		printf '%s\n' '\set rid random(1, 1000000000000)' '\set u random(1, 9000000000000000)'
 		sql_of "$name"
 	} >"$tmp/$name.sql"
+	# Its connections are new, so the first seconds are spent planning
+	# and filling caches (the API's connections were warmed above): 3 s
+	# more, and the rate is the mean of the per-second rates after them.
 	PGOPTIONS="-c statement_timeout=$timeout_ms -c kw.report_identity=on" \
-		pgbench -n -M extended -c "$conns" -j "$threads" -T "$secs" -f "$tmp/$name.sql" \
-		-D tok="$hash" -D addr=127.0.0.1 -D ep="$ep" -D body="${body:-none}" \
+		pgbench -n -M extended -c "$conns" -j "$threads" -T "$((secs + 3))" -P 1 \
+		-f "$tmp/$name.sql" -D tok="$hash" -D addr=127.0.0.1 -D ep="$ep" -D body="${body:-none}" \
 		"$KEYWORK_DATABASE_URL application_name=keywork-bench" >"$tmp/$name.pgb" 2>&1 ||
-		{ echo "$name: pgbench failed" >&2; cat "$tmp/$name.pgb" >&2; exit 1; }
+		{ echo "$name: pgbench failed" >&2; grep -v NOTICE "$tmp/$name.pgb" >&2; exit 1; }
 	grep -q 'number of failed transactions: 0 ' "$tmp/$name.pgb" ||
-		{ echo "$name: pgbench transactions failed" >&2; cat "$tmp/$name.pgb" >&2; exit 1; }
-	tps=$(awk '/^tps = / {print $3}' "$tmp/$name.pgb")
+		{ echo "$name: pgbench transactions failed" >&2; grep -v NOTICE "$tmp/$name.pgb" >&2; exit 1; }
+	tps=$(awk '/^progress: / { t = $2 + 0; if (t > 3) { sum += $4; n++ } }
+	    END { if (n) printf "%.1f", sum / n }' "$tmp/$name.pgb")
+	[ -n "$tps" ] || { echo "$name: no pgbench progress" >&2; exit 1; }
 
 	# Half the rate of (1): each of the connections waits on average
 	# conns / (rps / 2) seconds less the time it spends waiting for an
@@ -232,17 +247,11 @@ echo
 cat "$tmp/table.md"
 
 # Into docs/performance.md, between this scale's markers.
-begin="<!-- bench $scale begin -->" end="<!-- bench $scale end -->"
-if grep -qF "$begin" docs/performance.md; then
-	awk -v b="$begin" -v e="$end" -v f="$tmp/table.md" '
-	    $0 == b { print; while ((getline l < f) > 0) print l; skip = 1; next }
-	    $0 == e { skip = 0 }
-	    !skip' docs/performance.md >"$tmp/perf.md" && cp "$tmp/perf.md" docs/performance.md
-	echo
+echo
+if doc_section "$scale" "$tmp/table.md"; then
 	echo "bench: written to docs/performance.md ($scale) and $dir/results.md"
 else
-	echo
-	echo "bench: written to $dir/results.md (docs/performance.md has no '$begin' marker)"
+	echo "bench: written to $dir/results.md (docs/performance.md has no markers for $scale)"
 fi
 
 # Latency by scale, from every scale measured on this machine so far: the
@@ -280,14 +289,20 @@ if [ "$(echo "$scales" | wc -w)" -ge 2 ]; then
 	}' >"$tmp/scales.md"
 	echo
 	cat "$tmp/scales.md"
-	begin="<!-- bench scales begin -->" end="<!-- bench scales end -->"
-	if grep -qF "$begin" docs/performance.md; then
-		awk -v b="$begin" -v e="$end" -v f="$tmp/scales.md" '
-		    $0 == b { print; while ((getline l < f) > 0) print l; skip = 1; next }
-		    $0 == e { skip = 0 }
-		    !skip' docs/performance.md >"$tmp/perf.md" && cp "$tmp/perf.md" docs/performance.md
-	fi
+	doc_section scales "$tmp/scales.md" || true
 fi
+
+# The data sets on this machine, as make bench-data loaded them.
+{
+	echo "| data set | episodes | family members | case notes | practitioners | database | loaded in |"
+	echo "|---|---:|---:|---:|---:|---:|---:|"
+	for n in $(for l in var/bench/*/loaded; do basename "$(dirname "$l")"; done | sort -n); do
+		sed 's/[,;]//g' "var/bench/$n/loaded" | awk -v n="$n" '{
+		    label = n >= 1000000 ? n / 1000000 "M" : n / 1000 "k"
+		    printf "| %s | %s | %s | %s | %s | %s %s | %s s |\n", label, $1, $3, $5, $7, $9, $10, $13 }'
+	done
+} >"$tmp/data.md"
+doc_section data "$tmp/data.md" || true
 
 if [ "${BENCH_WORKER:-1}" != 0 ]; then
 	kill -TERM "$kore_pid" 2>/dev/null && wait "$kore_pid" 2>/dev/null
