@@ -28,7 +28,8 @@ SAN_FLAGS = -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-r
 
 # Modules shared by the server, the admin command and the tests.
 CORE_SRCS = src/audit.c src/jsonschema.c src/openapi.c src/yamljson.c src/config.c src/cursor.c src/db.c src/xmalloc.c \
-            src/token.c src/problem.c src/log.c src/assets.c src/metrics.c src/ratelimit.c src/jsonlimit.c
+            src/token.c src/problem.c src/log.c src/assets.c src/metrics.c src/ratelimit.c src/jsonlimit.c \
+            src/jsontext.c
 # The Kore application module.
 MODULE_SRCS = src/keywork.c src/http.c src/handlers.c \
               src/h_auth.c src/h_admin.c src/h_service.c src/h_docs.c \
@@ -147,7 +148,7 @@ explain: deps all
 # libFuzzer targets (clang), one per parser: each runs FUZZ_SECONDS from the
 # seed corpus in tests/fuzz/corpus/<name>; new inputs go to build-fuzz/.
 FUZZ_SECONDS ?= 60
-FUZZ_TARGETS = jsonschema yaml router config problem
+FUZZ_TARGETS = jsonschema yaml router config problem jsontext
 FUZZ_CFLAGS = -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined \
               -std=gnu11 -Isrc $(PG_CFLAGS)
 

@@ -6,7 +6,9 @@
 
 #include "cursor.h"
 #include "handlers.h"
+#include "jsontext.h"
 #include "problem.h"
+#include "xmalloc.h"
 
 const struct handler_entry handlers_table[] = {
 	{ "getHealth", h_get_health },
@@ -215,22 +217,33 @@ handlers_list(struct kw_req *r, const char *fn, kw_cont cont,
 	return kw_call(r, fn, 1, cont, n, args);
 }
 
+/*
+ * The function's JSON as the database wrote it, less the spaces jsonb's
+ * text puts between tokens: the statement returns jsonb, whose text is well
+ * formed, so it goes out without being parsed and written again.
+ */
 static int
 handlers_reply(struct kw_req *r, PGresult *res, int status, int with_etag)
 {
-	json_t	*body;
-	char	 etag[80];
-	int	 col;
+	char	*body;
+	size_t	 len;
+	int	 col, rc;
 
-	if ((body = kw_result_json(res, etag, sizeof(etag))) == NULL)
+	if (res == NULL || PQntuples(res) < 1 || PQnfields(res) < 1 ||
+	    PQgetisnull(res, 0, 0))
 		return kw_reply_problem(r, 500, NULL);
-	if (with_etag && etag[0] != '\0')
-		http_response_header(r->req, "etag", etag);
+	if (with_etag && PQnfields(res) > 1 && !PQgetisnull(res, 0, 1))
+		http_response_header(r->req, "etag", PQgetvalue(res, 0, 1));
 	col = PQfnumber(res, "replayed");
-	if (col >= 0 && PQntuples(res) > 0 && !PQgetisnull(res, 0, col) &&
+	if (col >= 0 && !PQgetisnull(res, 0, col) &&
 	    strcmp(PQgetvalue(res, 0, col), "t") == 0)
 		http_response_header(r->req, "idempotent-replayed", "true");
-	return kw_reply_json(r, status, body);
+	len = (size_t)PQgetlength(res, 0, 0);
+	body = xmalloc(len + 1);
+	len = jsontext_compact(PQgetvalue(res, 0, 0), len, body);
+	rc = kw_reply_raw(r, status, "application/json", body, len);
+	free(body);
+	return rc;
 }
 
 int
@@ -316,22 +329,31 @@ static int
 handlers_page_keyed(struct kw_req *r, PGresult *res, const char *at_key,
     const char *key)
 {
-	json_t		*items, *last, *l, *k;
-	const char	*keyval;
-	char		 next[CURSOR_MAX], num[24];
-	size_t		 n;
+	json_t		*last, *l, *k;
+	const char	*items, *keyval;
+	char		 next[CURSOR_MAX], num[24], *body;
+	size_t		 len, n, start, elen, blen, o;
 	long long	 limit;
+	int		 rc;
 
-	if ((items = kw_result_json(res, NULL, 0)) == NULL || !json_is_array(items)) {
-		json_decref(items);
+	/*
+	 * The items as the database wrote them, a page of up to limit (a page
+	 * of 50 episodes is about 50 KB): counted, and only the last one
+	 * parsed, for the cursor.
+	 */
+	if (res == NULL || PQntuples(res) < 1 || PQnfields(res) < 1 ||
+	    PQgetisnull(res, 0, 0))
 		return kw_reply_problem(r, 500, NULL);
-	}
+	items = PQgetvalue(res, 0, 0);
+	len = (size_t)PQgetlength(res, 0, 0);
+	if (jsontext_array_last(items, len, &n, &start, &elen) == -1)
+		return kw_reply_problem(r, 500, NULL);
 	l = kw_query(r, "limit");
 	limit = l != NULL ? json_integer_value(l) : 50;
-	n = json_array_size(items);
 	next[0] = '\0';
 	if (n > 0 && (long long)n >= limit) {
-		last = json_array_get(items, n - 1);
+		if ((last = json_loadb(items + start, elen, 0, NULL)) == NULL)
+			return kw_reply_problem(r, 500, NULL);
 		k = json_object_get(last, key);
 		if (json_is_integer(k)) {
 			snprintf(num, sizeof(num), "%lld",
@@ -343,7 +365,20 @@ handlers_page_keyed(struct kw_req *r, PGresult *res, const char *at_key,
 		    json_object_get(last, at_key)), keyval, next,
 		    sizeof(next)) == -1)
 			next[0] = '\0';
+		json_decref(last);
 	}
-	return kw_reply_json(r, 200, json_pack("{s:o, s:o}", "items", items,
-	    "next_cursor", next[0] != '\0' ? json_string(next) : json_null()));
+	/* A cursor is base64url: nothing in it needs escaping. */
+	blen = len + strlen(next) + 40;
+	body = xmalloc(blen);
+	memcpy(body, "{\"items\":", 9);
+	o = 9 + jsontext_compact(items, len, body + 9);
+	rc = snprintf(body + o, blen - o, ",\"next_cursor\":%s%s%s}",
+	    next[0] != '\0' ? "\"" : "null", next, next[0] != '\0' ? "\"" : "");
+	if (rc < 0 || (size_t)rc >= blen - o) {
+		free(body);
+		return kw_reply_problem(r, 500, NULL);
+	}
+	rc = kw_reply_raw(r, 200, "application/json", body, o + (size_t)rc);
+	free(body);
+	return rc;
 }
