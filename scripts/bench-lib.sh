@@ -32,6 +32,8 @@ bench_serve() {
 	tmp=$(mktemp -d /tmp/keywork-bench.XXXXXX)
 	chmod 755 "$tmp"
 	trap bench_cleanup EXIT INT TERM
+	# Stopped first: a cluster left running keeps its old port.
+	scripts/pg.sh stop "$dir" 2>/dev/null || true
 	scripts/pg.sh start "$dir" "$(free_port 36432)"
 	set -a
 	. "$dir/keywork.env"

@@ -43,21 +43,31 @@ SET plan_cache_mode = force_generic_plan
 SET enable_bitmapscan = off
 AS $$
 DECLARE
+	reports uuid[];
+	areas uuid[];
 	open_ids uuid[];
 BEGIN
 	PERFORM kw.authenticate(p_token, p_rid, p_addr);
-	open_ids := ARRAY(
-	    SELECT x.id FROM kw.episodes x
+	reports := kw.my_reports();
+	areas := kw.my_areas();
+	-- Each arm only when it holds anything: in the one generic plan, an arm
+	-- over an empty array would otherwise be planned for a typical one (an
+	-- area's episodes: a sequential scan).
+	open_ids := ARRAY(SELECT x.id FROM kw.episodes x
 	    WHERE x.id = ANY ((SELECT kw.my_episodes(false))::uuid[]) AND x.status <> 'closed'
-		AND (p_keyworker IS NULL OR x.keyworker_id = p_keyworker)
-	    UNION
-	    SELECT x.id FROM kw.episodes x
-	    WHERE x.keyworker_id = ANY ((SELECT kw.my_reports())::uuid[]) AND x.status <> 'closed'
-		AND (p_keyworker IS NULL OR x.keyworker_id = p_keyworker)
-	    UNION
-	    SELECT x.id FROM kw.episodes x
-	    WHERE x.area_id = ANY ((SELECT kw.my_areas())::uuid[]) AND x.status <> 'closed'
 		AND (p_keyworker IS NULL OR x.keyworker_id = p_keyworker));
+	IF cardinality(reports) > 0 THEN
+		open_ids := open_ids || ARRAY(SELECT x.id FROM unnest(reports) r (id)
+		    JOIN kw.episodes x ON x.keyworker_id = r.id
+		    WHERE x.status <> 'closed'
+			AND (p_keyworker IS NULL OR x.keyworker_id = p_keyworker));
+	END IF;
+	IF cardinality(areas) > 0 THEN
+		open_ids := open_ids || ARRAY(SELECT x.id FROM unnest(areas) a (id)
+		    JOIN kw.episodes x ON x.area_id = a.id
+		    WHERE x.status <> 'closed'
+			AND (p_keyworker IS NULL OR x.keyworker_id = p_keyworker));
+	END IF;
 	RETURN coalesce((SELECT jsonb_agg(p.j ORDER BY p.due, p.key)
 	FROM (SELECT x.j, x.due, x.key FROM (
 		SELECT kw.deadline_json(d) || jsonb_build_object('family_name', e.family_name)
