@@ -12,8 +12,11 @@
 #      and row-level security, and the same session options. Its rate is
 #      what the database can do for that operation on this machine, with
 #      no HTTP, no Kore, no JSON on the way;
-#   3. the API at half of its rate in (1): wrk with spread-out gaps between
-#      requests (tests/perf/wrk.lua), p50 and p99.
+#   3. the API at half of its rate in (1): wrk with random pauses before
+#      requests (tests/perf/wrk.lua: Poisson arrivals), p50 and p99; and
+#      the database alone at that rate, the statements of (2) from pgbench
+#      --rate (Poisson arrivals too), p50 and p99 of its logged latencies:
+#      the reference for how much of the tail is the database's.
 #
 # Printed as a table; the table and the machine's details are written to
 # var/bench/<episodes>/results.md and into docs/performance.md between
@@ -24,7 +27,8 @@
 # The operations, and who calls them: the demo keyworker (keyworker@,
 # who keyworks 20 generated families and sits on about 47 teams), the
 # line manager of 19 practitioners (perf-manager-0000@, about 380 episodes),
-# and for the writes a generated practitioner (the writer), another each run:
+# and for the writes BENCH_WRITERS (20) generated practitioners in turn,
+# others each run:
 #   get_episode        GET  /v1/episodes/{id}         keyworker
 #   list_episodes_kw   GET  /v1/episodes              keyworker (first page)
 #   list_episodes_mgr  GET  /v1/episodes              manager (first page)
@@ -38,7 +42,7 @@
 #   SCALE (10k)  BENCH_SECONDS (10)  BENCH_CONNECTIONS (16: the API's
 #   database connections, 2 workers x 8)  BENCH_THREADS (2)
 #   BENCH_TIMEOUT (10)  BENCH_ONLY (all: a space-separated list of names)
-#   BENCH_WORKER (1)
+#   BENCH_WORKER (1)  BENCH_WRITERS (20)
 set -eu
 cd "$(dirname "$0")/.."
 BUILD=${BUILD:-build}
@@ -65,86 +69,133 @@ doc_section() {
 	    !skip' docs/performance.md >"$tmp/perf.md" && cp "$tmp/perf.md" docs/performance.md
 }
 
-# The writes go in as another practitioner, a new one each run, so that
-# the readers' caseloads stay as loaded and each run's writer starts with
-# the 20 episodes it was given: a run registers thousands of families.
+# The writes go in as other practitioners, BENCH_WRITERS (20) new ones
+# each run, in turn, so that the readers' caseloads stay as loaded and no
+# writer's grows far: a run registers thousands of families.
+writers=${BENCH_WRITERS:-20}
 run_no=$(($(cat "$dir/runs" 2>/dev/null || echo 0) + 1))
 echo "$run_no" >"$dir/runs"
-writer=$(printf 'perf-practitioner-%04d@example.org' "$run_no")
 kw_token=$(login keyworker@example.org)
 mgr_token=$(login perf-manager-0000@example.org)
-wr_token=$(login "$writer")
 kw_hash=$(hash_of "$kw_token")
 mgr_hash=$(hash_of "$mgr_token")
-wr_hash=$(hash_of "$wr_token")
-
-# The keyworker's open generated episode with the most notes (15 or 16),
-# and the writer's, which takes the new notes.
 kw_id=$(q "SELECT id FROM kw.users WHERE lower(email) = 'keyworker@example.org'")
-wr_id=$(q "SELECT id FROM kw.users WHERE email = '$writer'")
+
+# A practitioner's open generated episode with the most notes (15 or 16).
 busiest() {
 	q "SELECT e.id FROM kw.episodes e WHERE e.keyworker_id = '$1'
 	    AND e.status <> 'closed' AND e.family_name <> 'Rivers'
 	    ORDER BY (SELECT count(*) FROM kw.notes n WHERE n.episode_id = e.id) DESC, e.id LIMIT 1"
 }
 episode=$(busiest "$kw_id")
-wr_episode=$(busiest "$wr_id")
-[ -n "$episode" ] && [ -n "$wr_episode" ] ||
-	{ echo "bench: no generated open episode for keyworker@ or $writer" >&2; exit 1; }
-area=$(q "SELECT area_id FROM kw.users WHERE id = '$wr_id'")
-agency=$(q "SELECT agency_id FROM kw.users WHERE id = '$wr_id'")
+[ -n "$episode" ] || { echo "bench: keyworker@ has no generated open episode" >&2; exit 1; }
 note_body='{"body":"Phoned the family to arrange the next home visit.","kind":"fact"}'
-episode_body="{\"family\":{\"name\":\"Bench @N@\",\"area_id\":\"$area\",\"postcode\":\"NF1 2AB\"},
-\"members\":[{\"given_name\":\"Sam\",\"family_name\":\"Bench @N@\",\"date_of_birth\":\"1988-04-02\",
-\"relationship\":\"mother\",\"is_child\":false},{\"given_name\":\"Alex\",\"family_name\":\"Bench @N@\",
-\"date_of_birth\":\"2015-09-14\",\"relationship\":\"son\",\"is_child\":true}],
-\"keyworker_id\":\"$wr_id\",\"lead_agency_id\":\"$agency\",\"verbal_consent\":{
-\"obtained_at\":\"2026-03-02T09:10:00Z\",\"given_by\":\"Sam Bench\",
-\"statement\":\"Sam agreed to Families First working with the family.\"}}"
-episode_body=$(printf '%s' "$episode_body" | tr -d '\n')
-for t in "$kw_token" "$mgr_token" "$wr_token"; do
+
+# Per writer, a line of tab-separated fields: token, its hash, the
+# writer's busiest episode, and a new family's registration naming them.
+practitioners=$(q "SELECT count(*) FROM kw.users WHERE email LIKE 'perf-practitioner-%'")
+: >"$tmp/writers"
+w=0
+while [ "$w" -lt "$writers" ]; do
+	p=$((1 + ((run_no - 1) * writers + w) % (practitioners - 1)))
+	email=$(printf 'perf-practitioner-%04d@example.org' "$p")
+	token=$(login "$email")
+	id=$(q "SELECT id FROM kw.users WHERE email = '$email'")
+	ep=$(busiest "$id")
+	[ -n "$ep" ] || { echo "bench: $email has no generated open episode" >&2; exit 1; }
+	fields=$(q "SELECT area_id || ' ' || agency_id FROM kw.users WHERE id = '$id'")
+	body=$(printf '{"family":{"name":"Bench @N@","area_id":"%s","postcode":"NF1 2AB"},'`
+		`'"members":[{"given_name":"Sam","family_name":"Bench @N@","date_of_birth":"1988-04-02",'`
+		`'"relationship":"mother","is_child":false},{"given_name":"Alex",'`
+		`'"family_name":"Bench @N@","date_of_birth":"2015-09-14","relationship":"son",'`
+		`'"is_child":true}],"keyworker_id":"%s","lead_agency_id":"%s","verbal_consent":{'`
+		`'"obtained_at":"2026-03-02T09:10:00Z","given_by":"Sam Bench",'`
+		`'"statement":"Sam agreed to Families First working with the family."}}' \
+		"${fields% *}" "$id" "${fields#* }")
+	printf '%s\t%s\t%s\t%s\n' "$token" "$(hash_of "$token")" "$ep" "$body" >>"$tmp/writers"
+	w=$((w + 1))
+done
+for t in "$kw_token" "$mgr_token"; do
 	curl -fsS -o /dev/null -H "Authorization: Bearer $t" "http://127.0.0.1:$port/v1/me"
 done
 
 # The statements, as src/handlers.c builds them: token hash, request id,
 # client address, then the operation's own arguments; absent query
-# parameters are NULL, the page size 50.
+# parameters are NULL, the page size 50. $2 is the suffix of the
+# variables (a writer's number, or nothing).
 sql_of() {
 	case "$1" in
-	get_episode) echo "SELECT * FROM api.get_episode(:tok, :rid, :addr, :ep)" ;;
-	list_episodes_*) echo "SELECT * FROM api.list_episodes(:tok, :rid, :addr, 50, NULL, NULL, NULL, NULL, NULL, NULL)" ;;
-	list_notes) echo "SELECT * FROM api.list_notes(:tok, :rid, :addr, :ep, 50, NULL, NULL)" ;;
-	create_note) echo "SELECT * FROM api.create_note(:tok, :rid, :addr, :ep, NULL, :body)" ;;
+	get_episode) echo "SELECT * FROM api.get_episode(:tok$2, :rid, :addr, :ep$2)" ;;
+	list_episodes_*) echo "SELECT * FROM api.list_episodes(:tok$2, :rid, :addr, 50, NULL, NULL, NULL, NULL, NULL, NULL)" ;;
+	list_notes) echo "SELECT * FROM api.list_notes(:tok$2, :rid, :addr, :ep$2, 50, NULL, NULL)" ;;
+	create_note) echo "SELECT * FROM api.create_note(:tok$2, :rid, :addr, :ep$2, NULL, :body$2)" ;;
 	# pgbench cannot vary a text variable per transaction: the family's
 	# name is made unique in SQL, by replace(), as wrk.lua does in Lua.
-	create_episode) echo "SELECT * FROM api.create_episode(:tok, :rid, :addr, NULL, replace(:body, '@N@', :u::text)::jsonb)" ;;
-	get_caseload) echo "SELECT * FROM api.get_caseload(:tok, :rid, :addr)" ;;
-	list_deadlines) echo "SELECT * FROM api.list_deadlines(:tok, :rid, :addr, 50, NULL, NULL, NULL, NULL, NULL)" ;;
+	create_episode) echo "SELECT * FROM api.create_episode(:tok$2, :rid, :addr, NULL, replace(:body$2, '@N@', :u::text)::jsonb)" ;;
+	get_caseload) echo "SELECT * FROM api.get_caseload(:tok$2, :rid, :addr)" ;;
+	list_deadlines) echo "SELECT * FROM api.list_deadlines(:tok$2, :rid, :addr, 50, NULL, NULL, NULL, NULL, NULL)" ;;
 	esac
 }
 
-# $1 name, $2 method, $3 path, $4 "kw", "mgr" or "wr", $5 body (or empty)
+# The requests of operation $1 for wrk ($tmp/$1.wrk: token, path, body per
+# line) and pgbench (scripts $tmp/$1.*.sql and their -D options in
+# $tmp/$1.vars, one per line): $2 the path ({ep} for the episode), $3 the
+# caller (kw, mgr, or wr: every writer in turn), $4 the body.
+requests() {
+	name=$1 path=$2 who=$3 body=$4
+	: >"$tmp/$name.wrk"
+	: >"$tmp/$name.vars"
+	rm -f "$tmp/$name".*.sql
+	if [ "$who" = wr ]; then
+		i=0
+		while IFS="$(printf '\t')" read -r token hash ep ebody; do
+			i=$((i + 1))
+			b=$body
+			[ "$name" = create_episode ] && b=$ebody
+			printf '%s\t%s\t%s\n' "$token" "$(echo "$path" | sed "s/{ep}/$ep/")" "$b" \
+				>>"$tmp/$name.wrk"
+			printf '%s\n' "tok$i=$hash" "ep$i=$ep" "body$i=$b" >>"$tmp/$name.vars"
+			{
+				printf '%s\n' '\set rid random(1, 1000000000000)' '\set u random(1, 9000000000000000)'
+				sql_of "$name" "$i"
+			} >"$tmp/$name.$i.sql"
+		done <"$tmp/writers"
+	else
+		if [ "$who" = kw ]; then token=$kw_token hash=$kw_hash; else token=$mgr_token hash=$mgr_hash; fi
+		printf '%s\t%s\t%s\n' "$token" "$(echo "$path" | sed "s/{ep}/$episode/")" "$body" \
+			>"$tmp/$name.wrk"
+		printf '%s\n' "tok=$hash" "ep=$episode" "body=${body:-none}" >"$tmp/$name.vars"
+		{
+			printf '%s\n' '\set rid random(1, 1000000000000)' '\set u random(1, 9000000000000000)'
+			sql_of "$name" ""
+		} >"$tmp/$name.1.sql"
+	fi
+}
+
+# pgbench over operation $1's scripts and variables, $2 seconds, then any
+# further options; output to stdout.
+pgb() {
+	name=$1 t=$2
+	shift 2
+	set -- "$@" -n -M extended -c "$conns" -j "$threads" -T "$t" -D addr=127.0.0.1
+	for f in "$tmp/$name".*.sql; do set -- "$@" -f "$f"; done
+	while IFS= read -r v; do set -- "$@" -D "$v"; done <"$tmp/$name.vars"
+	PGOPTIONS="-c statement_timeout=$timeout_ms -c kw.report_identity=on" \
+		pgbench "$@" "$KEYWORK_DATABASE_URL application_name=keywork-bench" 2>&1
+}
+
+# $1 name, $2 method, $3 path ({ep}: the episode), $4 "kw", "mgr" or "wr",
+# $5 body (or empty)
 measure() {
-	name=$1 method=$2 path=$3 who=$4 body=$5
+	name=$1 method=$2
 	case " ${only:-$name} " in *" $name "*) ;; *) return 0 ;; esac
-	case "$who" in
-	kw) token=$kw_token hash=$kw_hash ep=$episode ;;
-	mgr) token=$mgr_token hash=$mgr_hash ep=$episode ;;
-	*) token=$wr_token hash=$wr_hash ep=$wr_episode ;;
-	esac
-	url="http://127.0.0.1:$port$path"
-	# shellcheck disable=SC2086
+	requests "$name" "$3" "$4" "$5"
+	url="http://127.0.0.1:$port"
 	wrk_run() {
 		# $1 seconds, $2 mean delay (ms), $3 output
-		if [ -n "$body" ]; then
-			BENCH_METHOD=$method BENCH_BODY=$body BENCH_DELAY_MS=$2 wrk -t"$threads" \
-				-c"$conns" -d"$1s" --latency --timeout "${timeout}s" -s tests/perf/wrk.lua \
-				-H "Authorization: Bearer $token" "$url" >"$3"
-		else
-			BENCH_METHOD=$method BENCH_DELAY_MS=$2 wrk -t"$threads" -c"$conns" -d"$1s" \
-				--latency --timeout "${timeout}s" -s tests/perf/wrk.lua \
-				-H "Authorization: Bearer $token" "$url" >"$3"
-		fi
+		BENCH_METHOD=$method BENCH_REQUESTS="$tmp/$name.wrk" BENCH_DELAY_MS=$2 \
+			wrk -t"$threads" -c"$conns" -d"$1s" --latency --timeout "${timeout}s" \
+			-s tests/perf/wrk.lua "$url" >"$3"
 		errs=$(awk '/Non-2xx|Socket errors/ {print}' "$3")
 		[ -z "$errs" ] || { echo "$name: $errs" >&2; tail -n 20 "$tmp/server.log" >&2; exit 1; }
 	}
@@ -154,18 +205,11 @@ measure() {
 	wrk_run "$secs" 0 "$tmp/$name.api"
 	rps=$(awk '/^Requests\/sec/ {print $2}' "$tmp/$name.api")
 
-	# The ceiling: the same statement and parameters through pgbench.
-	{
-		printf '%s\n' '\set rid random(1, 1000000000000)' '\set u random(1, 9000000000000000)'
-		sql_of "$name"
-	} >"$tmp/$name.sql"
-	# Its connections are new, so the first seconds are spent planning
-	# and filling caches (the API's connections were warmed above): 3 s
-	# more, and the rate is the mean of the per-second rates after them.
-	PGOPTIONS="-c statement_timeout=$timeout_ms -c kw.report_identity=on" \
-		pgbench -n -M extended -c "$conns" -j "$threads" -T "$((secs + 3))" -P 1 \
-		-f "$tmp/$name.sql" -D tok="$hash" -D addr=127.0.0.1 -D ep="$ep" -D body="${body:-none}" \
-		"$KEYWORK_DATABASE_URL application_name=keywork-bench" >"$tmp/$name.pgb" 2>&1 ||
+	# The ceiling: the same statements and parameters through pgbench. Its
+	# connections are new, so the first seconds are spent planning and
+	# filling caches (the API's connections were warmed above): 3 s more,
+	# and the rate is the mean of the per-second rates after them.
+	pgb "$name" "$((secs + 3))" -P 1 >"$tmp/$name.pgb" ||
 		{ echo "$name: pgbench failed" >&2; grep -v NOTICE "$tmp/$name.pgb" >&2; exit 1; }
 	grep -q 'number of failed transactions: 0 ' "$tmp/$name.pgb" ||
 		{ echo "$name: pgbench transactions failed" >&2; grep -v NOTICE "$tmp/$name.pgb" >&2; exit 1; }
@@ -173,9 +217,10 @@ measure() {
 	    END { if (n) printf "%.1f", sum / n }' "$tmp/$name.pgb")
 	[ -n "$tps" ] || { echo "$name: no pgbench progress" >&2; exit 1; }
 
-	# Half the rate of (1): each of the connections waits on average
-	# conns / (rps / 2) seconds less the time it spends waiting for an
-	# answer, measured by a short calibration run first.
+	# Half the API's rate: requests at random (Poisson) times, from wrk
+	# with exponential pauses: each connection waits on average
+	# conns / (rps / 2) seconds less its time waiting for an answer,
+	# measured by a short calibration run first.
 	gap=$(awk -v c="$conns" -v r="$rps" 'BEGIN { printf "%.3f", 2000 * c / r }')
 	wrk_run 4 "$gap" "$tmp/$name.cal"
 	gap=$(awk -v c="$conns" -v r="$rps" -v g="$gap" \
@@ -183,22 +228,33 @@ measure() {
 		'BEGIN { lat = 1000 * c / got - g; g2 = 2000 * c / r - lat; if (g2 < 0.1) g2 = 0.1;
 		    printf "%.3f", g2 }')
 	wrk_run "$secs" "$gap" "$tmp/$name.half"
-	printf '%s %s %s %s %s %s %s %s %s\n' "$name" "$method" "$path" \
+	# The database alone at the same rate, Poisson arrivals too (pgbench
+	# --rate), every transaction's latency logged: p50 and p99 of those
+	# after its first 3 s.
+	hrps=$(awk '/^Requests\/sec/ {print $2}' "$tmp/$name.half")
+	rm -f "$tmp/$name.log".*
+	pgb "$name" "$((secs + 3))" -R "$(printf '%.0f' "$hrps")" -l --log-prefix="$tmp/$name.log" \
+		>"$tmp/$name.pgr" ||
+		{ echo "$name: pgbench --rate failed" >&2; grep -v NOTICE "$tmp/$name.pgr" >&2; exit 1; }
+	cat "$tmp/$name.log".* | sort -k5,5n -k6,6n | awk '
+	    NR == 1 { t0 = $5 } $5 - t0 >= 3 { print ($3 + 0) / 1000 }' | sort -n >"$tmp/$name.lat"
+	dp50=$(awk '{ a[NR] = $1 } END { printf "%.2f", a[int(NR * 0.50) + 1] }' "$tmp/$name.lat")
+	dp99=$(awk '{ a[NR] = $1 } END { printf "%.2f", a[int(NR * 0.99) + 1] }' "$tmp/$name.lat")
+	printf '%s %s %s %s %s %s %s %s %s %s %s\n' "$name" "$method" "-" \
 		"$rps" "$(awk '$1 == "50%" {print $2}' "$tmp/$name.api")" \
-		"$(awk '$1 == "99%" {print $2}' "$tmp/$name.api")" "$tps" \
-		"$(awk '/^Requests\/sec/ {print $2}' "$tmp/$name.half")" \
+		"$(awk '$1 == "99%" {print $2}' "$tmp/$name.api")" "$tps" "$hrps" \
 		"$(awk '$1 == "50%" {print $2} $1 == "99%" {print $2}' "$tmp/$name.half" | tr '\n' ' ')" \
-		>>"$tmp/results"
+		"$dp50 $dp99" >>"$tmp/results"
 	echo "bench: $name done" >&2
 }
 
 : >"$tmp/results"
-measure get_episode GET "/v1/episodes/$episode" kw ""
+measure get_episode GET "/v1/episodes/{ep}" kw ""
 measure list_episodes_kw GET /v1/episodes kw ""
 measure list_episodes_mgr GET /v1/episodes mgr ""
-measure list_notes GET "/v1/episodes/$episode/notes" kw ""
-measure create_note POST "/v1/episodes/$wr_episode/notes" wr "$note_body"
-measure create_episode POST /v1/episodes wr "$episode_body"
+measure list_notes GET "/v1/episodes/{ep}/notes" kw ""
+measure create_note POST "/v1/episodes/{ep}/notes" wr "$note_body"
+measure create_episode POST /v1/episodes wr ""
 measure get_caseload GET /v1/caseload mgr ""
 measure list_deadlines GET /v1/deadlines kw ""
 # The HTTP layer alone, for reference.
@@ -226,17 +282,18 @@ ms() { # wrk's "1.23ms", "456.00us" or "1.20s" as milliseconds
 	echo "Kore $workers workers, $conn_max database connections each; wrk and pgbench"
 	echo "$conns connections, $threads threads, ${secs} s each, on the same machine."
 	echo
-	echo "| operation | API req/s | p50 ms | p99 ms | ceiling (pgbench) tx/s | API / ceiling | target | at half rate: req/s | p50 ms | p99 ms | p99 / p50 |"
-	echo "|---|---:|---:|---:|---:|---:|---|---:|---:|---:|---:|"
-	while read -r name method path rps p50 p99 tps hrps hp50 hp99; do
+	echo "| operation | API req/s | p50 ms | p99 ms | ceiling (pgbench) tx/s | API / ceiling | target | at half rate: req/s | p50 ms | p99 ms | p99 / p50 | database alone at that rate: p50 ms | p99 ms | p99 / p50 |"
+	echo "|---|---:|---:|---:|---:|---:|---|---:|---:|---:|---:|---:|---:|---:|"
+	while read -r name method path rps p50 p99 tps hrps hp50 hp99 dp50 dp99; do
 		case "$method" in GET) target=0.70 ;; *) target=0.60 ;; esac
 		p50m=$(ms "$p50") p99m=$(ms "$p99") hp50m=$(ms "$hp50") hp99m=$(ms "$hp99")
 		awk -v n="$name" -v m="$method" -v r="$rps" -v a="$p50m" -v b="$p99m" -v t="$tps" \
-			-v tg="$target" -v hr="$hrps" -v ha="$hp50m" -v hb="$hp99m" 'BEGIN {
+			-v tg="$target" -v hr="$hrps" -v ha="$hp50m" -v hb="$hp99m" \
+			-v da="$dp50" -v db="$dp99" 'BEGIN {
 			ratio = r / t
-			printf "| %s `%s` | %.0f | %s | %s | %.0f | %.2f | %s %s | %.0f | %s | %s | %.1f%s |\n",
+			printf "| %s `%s` | %.0f | %s | %s | %.0f | %.2f | %s %s | %.0f | %s | %s | %.1f%s | %s | %s | %.1f |\n",
 			    n, m, r, a, b, t, ratio, (ratio >= tg ? "met:" : "MISSED:"), "≥" tg,
-			    hr, ha, hb, hb / ha, (hb / ha <= 3 ? "" : " MISSED: ≤3") }'
+			    hr, ha, hb, hb / ha, (hb / ha <= 3 ? "" : " MISSED: ≤3"), da, db, db / da }'
 	done <"$tmp/results"
 	echo
 	echo "Bare Kore route (no database), for reference: $bare req/s."
