@@ -14,6 +14,7 @@
 # to the page cache; checkpoints spaced out for the bulk load.
 set -eu
 cd "$(dirname "$0")/.."
+. scripts/lib.sh
 BUILD=${BUILD:-build}
 
 episodes_of() {
@@ -26,12 +27,6 @@ episodes_of() {
 	'' | *[!0-9]*) echo "bench-data: SCALE is 10k, 100k, 1M or a number, not '$1'" >&2; exit 2 ;;
 	esac
 	echo $((n * mult))
-}
-
-free_port() {
-	p=$1
-	while ss -Htan "sport = :$p" 2>/dev/null | grep -q .; do p=$((p + 1)); done
-	echo "$p"
 }
 
 if [ "${1:-}" = --dir ]; then
@@ -72,7 +67,7 @@ max_wal_size = 16GB
 checkpoint_timeout = 30min
 autovacuum_vacuum_cost_limit = 2000" \
 	scripts/pg.sh start "$dir" "$(free_port 36432)"
-trap 'scripts/pg.sh stop "$dir"' EXIT INT TERM
+on_exit 'scripts/pg.sh stop "$dir"'
 set -a
 . "$dir/keywork.env"
 set +a

@@ -7,17 +7,11 @@
 #                       KEYWORK_DATABASE_URL; cleans all up on exit
 #   login EMAIL         an access token (every account has the demo password)
 #   hash_of TOKEN       its hash, as the API sends it to the database
-#   q SQL               one statement as the owner, unaligned
+#   (and free_port, q and on_exit from scripts/lib.sh)
 BUILD=${BUILD:-build}
 kore_pid=""
 
-free_port() {
-	p=$1
-	while ss -Htan "sport = :$p" 2>/dev/null | grep -q .; do p=$((p + 1)); done
-	echo "$p"
-}
-
-q() { psql -X -q -At -v ON_ERROR_STOP=1 "$DATABASE_URL" -c "$1"; }
+. scripts/lib.sh
 
 bench_cleanup() {
 	[ -n "$kore_pid" ] && kill -TERM "$kore_pid" 2>/dev/null && wait "$kore_pid" 2>/dev/null
@@ -31,7 +25,7 @@ bench_serve() {
 	dir=$(scripts/bench-data.sh --dir "$1")
 	tmp=$(mktemp -d /tmp/keywork-bench.XXXXXX)
 	chmod 755 "$tmp"
-	trap bench_cleanup EXIT INT TERM
+	on_exit bench_cleanup
 	# Stopped first: a cluster left running keeps its old port.
 	scripts/pg.sh stop "$dir" 2>/dev/null || true
 	scripts/pg.sh start "$dir" "$(free_port 36432)"

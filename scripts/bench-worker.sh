@@ -13,9 +13,9 @@
 # (kw.audit_seal, as the worker's pass does) before the timed pass, and
 # that sealing is timed on its own.
 set -eu
+. "$(dirname "$0")/../scripts/lib.sh"
 BUILD=${BUILD:-build}
 sizes=${BENCH_REMINDERS:-10000 100000}
-q() { psql -X -q -t -A -v ON_ERROR_STOP=1 "$DATABASE_URL" -c "$1"; }
 now() { date +%s.%N; }
 since() { awk -v a="$1" -v b="$(now)" 'BEGIN { printf "%.3f", b - a }'; }
 

@@ -14,6 +14,7 @@
 #   EPISODES (100000)  EXPLAIN_OUT ($BUILD/explain.txt)
 set -eu
 cd "$(dirname "$0")/.."
+. scripts/lib.sh
 BUILD=${BUILD:-build}
 episodes=${EPISODES:-100000}
 out=${EXPLAIN_OUT:-$BUILD/explain.txt}
@@ -23,13 +24,7 @@ cleanup() {
 	scripts/pg.sh stop "$tmp/pg"
 	rm -rf "$tmp"
 }
-trap cleanup EXIT INT TERM
-
-free_port() {
-	p=$1
-	while ss -Htan "sport = :$p" 2>/dev/null | grep -q .; do p=$((p + 1)); done
-	echo "$p"
-}
+on_exit cleanup
 
 scripts/pg.sh start "$tmp/pg" "$(free_port 37432)"
 set -a

@@ -35,17 +35,12 @@
 # 32768 by default): a client socket may hold any port inside it.
 set -eu
 cd "$(dirname "$0")/.."
+. scripts/lib.sh
 BUILD=${BUILD:-build}
 tmp=$(mktemp -d /tmp/keywork-test.XXXXXX)
 chmod 755 "$tmp"
 kore_pid=""
 limited_pid=""
-
-free_port() {
-	p=$1
-	while ss -Htan "sport = :$p" 2>/dev/null | grep -q .; do p=$((p + 1)); done
-	echo "$p"
-}
 
 cleanup() {
 	[ -n "$kore_pid" ] && kill -TERM "$kore_pid" 2>/dev/null && wait "$kore_pid" 2>/dev/null
@@ -53,7 +48,7 @@ cleanup() {
 	scripts/pg.sh stop "$tmp/pg"
 	if [ "${KEEP_TEST_DIR:-0}" = 1 ]; then echo "test files kept in $tmp"; else rm -rf "$tmp"; fi
 }
-trap cleanup EXIT INT TERM
+on_exit cleanup
 
 if [ -n "${ASAN:-}" ]; then
 	# Kore itself is not instrumented: load the sanitizer runtime first.

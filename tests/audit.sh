@@ -11,6 +11,7 @@
 #     change: an altered entry, a removed one, two swapped, and a re-chained
 #     tail are each found and named; restored, the chain passes again.
 set -eu
+. "$(dirname "$0")/../scripts/lib.sh"
 url=${1:?server url}
 BUILD=${BUILD:-build}
 tmp=$(mktemp -d /tmp/keywork-audit.XXXXXX)
@@ -23,7 +24,6 @@ trap cleanup EXIT
 fails=0
 pass() { echo "ok - $1"; }
 fail() { echo "FAILED - $1"; fails=$((fails + 1)); }
-q() { psql -X -q -t -A -v ON_ERROR_STOP=1 "$DATABASE_URL" -c "$1"; }
 seal() { "$BUILD/keywork-worker" --once >"$tmp/worker.log" 2>&1; }
 verify() { "$BUILD/keywork-admin" audit verify >"$tmp/verify.out" 2>&1; }
 # Change kw.audit as the owner, the trigger off only inside the transaction.

@@ -18,6 +18,7 @@
 #     delivery_max_attempts, with its last error, and admins see it
 #     (GET /v1/deliveries?status=dead) and can put it back.
 set -eu
+. "$(dirname "$0")/../scripts/lib.sh"
 url=${1:?server url}
 BUILD=${BUILD:-build}
 tmp=$(mktemp -d /tmp/keywork-delivery.XXXXXX)
@@ -27,16 +28,10 @@ cleanup() {
 	for p in $pids; do wait "$p" 2>/dev/null || true; done
 	rm -rf "$tmp"
 }
-trap cleanup EXIT INT TERM
+on_exit cleanup
 fails=0
 pass() { echo "ok - $1"; }
 fail() { echo "FAILED - $1"; fails=$((fails + 1)); }
-q() { psql -X -q -t -A -v ON_ERROR_STOP=1 "$DATABASE_URL" -c "$1"; }
-free_port() {
-	p=$1
-	while ss -Htan "sport = :$p" 2>/dev/null | grep -q .; do p=$((p + 1)); done
-	echo "$p"
-}
 # wait_for SECONDS SQL VALUE: poll until the query answers VALUE.
 wait_for() {
 	i=0

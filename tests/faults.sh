@@ -19,6 +19,7 @@
 # Each check prints ok or FAILED with its figures. Under ASAN=1 the load is
 # smaller and the time bounds looser.
 set -eu
+. "$(dirname "$0")/../scripts/lib.sh"
 tmp=${1:?scratch folder}
 BUILD=${BUILD:-build}
 fails=0
@@ -32,12 +33,6 @@ if [ -n "${ASAN:-}" ]; then
 else
 	clients=8 slow=1
 fi
-
-free_port() {
-	p=$1
-	while ss -Htan "sport = :$p" 2>/dev/null | grep -q .; do p=$((p + 1)); done
-	echo "$p"
-}
 
 # Milliseconds since the epoch.
 now_ms() { date +%s%3N; }
@@ -55,7 +50,7 @@ cleanup() {
 	kill_kore
 	scripts/pg.sh stop "$pg"
 }
-trap cleanup EXIT INT TERM
+on_exit cleanup
 
 # start_kore LOG WORKERS: a server on a free port against the fault
 # cluster; sets kore_pid and url, and waits until it answers.
@@ -86,7 +81,6 @@ crashed() {
 	grep -E " gone$|sandbox violation|AddressSanitizer|runtime error" "$1"
 }
 
-q() { psql -X -q -t -A -v ON_ERROR_STOP=1 "$DATABASE_URL" -c "$1"; }
 # As the cluster's superuser, over its socket (scripts/pg.sh: peer auth).
 su_q() {
 	if [ "$(id -u)" -eq 0 ]; then

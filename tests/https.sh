@@ -12,6 +12,7 @@
 # (answers, HTTP/2, TLS versions, HSTS, limits) and the server's log and
 # database what keywork saw (request id, client address).
 set -eu
+. "$(dirname "$0")/../scripts/lib.sh"
 url=${1:?server url}
 dir=${2:?a folder for the test files}
 : "${DATABASE_URL:?DATABASE_URL (the owner) must be set}"
@@ -30,12 +31,6 @@ fails=0
 nginx_pid=""
 pass() { echo "ok - $1"; }
 fail() { echo "FAIL - $1"; fails=$((fails + 1)); }
-q() { psql -X -q -t -A -v ON_ERROR_STOP=1 "$DATABASE_URL" -c "$1"; }
-free_port() {
-	p=$1
-	while ss -Htan "sport = :$p" 2>/dev/null | grep -q .; do p=$((p + 1)); done
-	echo "$p"
-}
 # A fresh id: hex, so that it is a valid X-Request-Id and a safe pattern.
 fresh() { od -An -N8 -tx1 /dev/urandom | tr -d ' \n'; }
 stop_nginx() {
@@ -44,8 +39,7 @@ stop_nginx() {
 	wait "$nginx_pid" 2>/dev/null || true
 	nginx_pid=""
 }
-trap stop_nginx EXIT
-trap 'exit 1' INT TERM
+on_exit stop_nginx
 
 mkdir -p "$dir"
 chmod 755 "$dir"

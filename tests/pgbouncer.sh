@@ -24,6 +24,7 @@
 #      pool_size 1, two users' GET /v1/me alternate 200 times, in two loops
 #      at once, and each answer and each access line is the right user's.
 set -eu
+. "$(dirname "$0")/../scripts/lib.sh"
 tmp=${1:?scratch folder}
 pgdir=${2:?cluster folder}
 BUILD=${BUILD:-build}
@@ -31,12 +32,6 @@ dir="$tmp/pgbouncer"
 fails=0
 pass() { echo "ok - $1"; }
 fail() { echo "FAILED - $1"; fails=$((fails + 1)); }
-
-free_port() {
-	p=$1
-	while ss -Htan "sport = :$p" 2>/dev/null | grep -q .; do p=$((p + 1)); done
-	echo "$p"
-}
 
 # PgBouncer, like PostgreSQL, refuses to run as root: as root it runs as
 # the cluster's user (scripts/pg.sh), which also reaches the cluster as its
@@ -53,7 +48,6 @@ sock=$(cd "$pgdir/run" && pwd)
 su_sql() {
 	as_pg psql -X -q -At -v ON_ERROR_STOP=1 -h "$sock" -p "$pg_port" -U postgres -d keywork "$@"
 }
-q() { psql -X -At -v ON_ERROR_STOP=1 "$DATABASE_URL" -c "$1"; }
 
 mkdir -p "$dir"
 [ "$(id -u)" -eq 0 ] && chown postgres:postgres "$dir"

@@ -15,6 +15,7 @@
 #   - the server exits 0 within seconds of the lock's release, and its
 #     database connections are closed.
 set -eu
+. "$(dirname "$0")/../scripts/lib.sh"
 tmp=${1:?scratch folder}
 BUILD=${BUILD:-build}
 N=8
@@ -22,13 +23,6 @@ HOLD=2
 fails=0
 pass() { echo "ok - $1"; }
 fail() { echo "FAILED - $1"; fails=$((fails + 1)); }
-q() { psql -X -q -t -A -v ON_ERROR_STOP=1 "$DATABASE_URL" -c "$1"; }
-
-free_port() {
-	p=$1
-	while ss -Htan "sport = :$p" 2>/dev/null | grep -q .; do p=$((p + 1)); done
-	echo "$p"
-}
 
 dir="$tmp/shutdown"
 mkdir -p "$dir"

@@ -5,15 +5,10 @@
 # Run by scripts/test.sh with BUILD set, the suite's database in
 # KEYWORK_DATABASE_URL and a scratch folder in $1.
 set -eu
+. "$(dirname "$0")/../scripts/lib.sh"
 tmp=${1:?scratch folder}
 BUILD=${BUILD:-build}
 kore_pid=""
-
-free_port() {
-	p=$1
-	while ss -Htan "sport = :$p" 2>/dev/null | grep -q .; do p=$((p + 1)); done
-	echo "$p"
-}
 
 cleanup() {
 	[ -n "$kore_pid" ] || return 0
@@ -21,7 +16,7 @@ cleanup() {
 	kill -KILL "$kore_pid" $(pgrep -P "$kore_pid") 2>/dev/null || true
 	wait "$kore_pid" 2>/dev/null || true
 }
-trap cleanup EXIT INT TERM
+on_exit cleanup
 
 port=$(free_port "${TEST_PORT_BASE:-28}977")
 export KEYWORK_PORT=$port KEYWORK_WORKERS=1 KEYWORK_METRICS_PORT=0 \

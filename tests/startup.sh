@@ -14,17 +14,12 @@
 #     bad setting is named with its file and line, in the file or the
 #     environment, and the server refuses to start with it too.
 set -eu
+. "$(dirname "$0")/../scripts/lib.sh"
 tmp=${1:?scratch folder}
 BUILD=${BUILD:-build}
 fails=0
 pass() { echo "ok - $1"; }
 fail() { echo "FAILED - $1"; fails=$((fails + 1)); }
-
-free_port() {
-	p=$1
-	while ss -Htan "sport = :$p" 2>/dev/null | grep -q .; do p=$((p + 1)); done
-	echo "$p"
-}
 
 # start_server LOG [ENV=VALUE...]: render a config and start kore in the
 # background with the extra environment; sets pid.

@@ -14,6 +14,7 @@
 #     to a day for the test, and restored) is erased by a pass, and reads
 #     erased through the API; one closed today is not.
 set -eu
+. "$(dirname "$0")/../scripts/lib.sh"
 url=${1:?server url}
 BUILD=${BUILD:-build}
 # Its logs stay in KEYWORK_TEST_LOG_DIR when that is set (scripts/test.sh
@@ -27,7 +28,6 @@ fi
 fails=0
 pass() { echo "ok - $1"; }
 fail() { echo "FAILED - $1"; fails=$((fails + 1)); }
-q() { psql -X -q -t -A -v ON_ERROR_STOP=1 "$DATABASE_URL" -c "$1"; }
 
 # A fixture episode, as the owner: keyworker@ keyworks, teacher@ owns
 # 1,000 actions due ten days ago.
