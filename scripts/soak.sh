@@ -45,10 +45,11 @@ rss() { awk '/^VmRSS/ {print $2}' "/proc/$1/status" 2>/dev/null || echo 0; }
 wrk -t1 -c12 -d"$((secs + 30))s" --timeout 10s -s "$tmp/read.lua" \
 	-H "Authorization: Bearer $kw_token" "http://127.0.0.1:$port" >"$tmp/read.out" &
 rd=$!
-BENCH_METHOD=POST BENCH_BODY='{"body":"Soak: phoned the family.","kind":"fact"}' \
+printf '%s\t%s\t%s\n' "$wr_token" "/v1/episodes/$wr_episode/notes" \
+	'{"body":"Soak: phoned the family.","kind":"fact"}' >"$tmp/write.requests"
+BENCH_METHOD=POST BENCH_REQUESTS="$tmp/write.requests" \
 	wrk -t1 -c4 -d"$((secs + 30))s" --timeout 10s -s tests/perf/wrk.lua \
-	-H "Authorization: Bearer $wr_token" "http://127.0.0.1:$port/v1/episodes/$wr_episode/notes" \
-	>"$tmp/write.out" &
+	"http://127.0.0.1:$port" >"$tmp/write.out" &
 wr=$!
 sleep 30
 for w in $(workers); do echo "$w $(rss "$w")"; done >"$tmp/start"
@@ -68,12 +69,15 @@ while [ "$t" -lt "$secs" ]; do
 	echo "$line"
 done
 for w in $(workers); do echo "$w $(rss "$w")"; done >"$tmp/end"
-wait "$rd" "$wr"
+rc=0
+wait "$rd" || rc=$?
+wait "$wr" || rc=$?
 
 echo
 echo "| Kore worker (pid) | RSS at start (kB) | largest (kB) | at end (kB) | growth (kB) |"
 echo "|---|---:|---:|---:|---:|"
 fail=0
+[ "$rc" -eq 0 ] || { echo "soak: wrk exited with $rc" >&2; fail=1; }
 while read -r w s; do
 	m=$(awk -v w="$w" '$1 == w {print $2}' "$tmp/max")
 	e=$(awk -v w="$w" '$1 == w {print $2}' "$tmp/end")
@@ -85,6 +89,7 @@ echo
 for f in read write; do
 	reqs=$(awk '/requests in/ {print $1}' "$tmp/$f.out")
 	rate=$(awk '/^Requests\/sec/ {print $2}' "$tmp/$f.out")
+	[ -n "$reqs" ] || { echo "soak: the $f load did not run:" >&2; cat "$tmp/$f.out" >&2; fail=1; continue; }
 	echo "soak: $f: $reqs requests, $rate/s"
 	if grep -q 'Non-2xx\|Socket errors' "$tmp/$f.out"; then
 		grep 'Non-2xx\|Socket errors' "$tmp/$f.out" >&2
