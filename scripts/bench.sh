@@ -253,10 +253,11 @@ measure get_episode GET "/v1/episodes/{ep}" kw ""
 measure list_episodes_kw GET /v1/episodes kw ""
 measure list_episodes_mgr GET /v1/episodes mgr ""
 measure list_notes GET "/v1/episodes/{ep}/notes" kw ""
-measure create_note POST "/v1/episodes/{ep}/notes" wr "$note_body"
-measure create_episode POST /v1/episodes wr ""
 measure get_caseload GET /v1/caseload mgr ""
 measure list_deadlines GET /v1/deadlines kw ""
+# Writes last, so that every read sees the data set as it was loaded.
+measure create_note POST "/v1/episodes/{ep}/notes" wr "$note_body"
+measure create_episode POST /v1/episodes wr ""
 # The HTTP layer alone, for reference.
 wrk -t"$threads" -c"$conns" -d"${secs}s" --latency "http://127.0.0.1:$port/_bench/bare" >"$tmp/bare.api"
 bare=$(awk '/^Requests\/sec/ {print $2}' "$tmp/bare.api")
@@ -271,11 +272,12 @@ counts=$(q "SELECT format('%s episodes, %s members, %s notes, %s practitioners',
     (SELECT count(*) FROM kw.episodes), (SELECT count(*) FROM kw.members),
     (SELECT count(*) FROM kw.notes), (SELECT count(*) FROM kw.users WHERE 'practitioner' = ANY (roles)))")
 
-ms() { # wrk's "1.23ms", "456.00us" or "1.20s" as milliseconds
-	echo "$1" | awk '/us$/ {sub("us", ""); printf "%.2f", $1 / 1000; next}
-	    /ms$/ {sub("ms", ""); printf "%.2f", $1; next}
-	    /s$/ {sub("s", ""); printf "%.2f", $1 * 1000; next} {print $1}'
-}
+# wrk's "1.23ms", "456.00us" or "1.20s" as milliseconds: an awk function,
+# for the tables below, and the same as a command.
+ms_awk='function ms(v) { if (v ~ /us$/) return substr(v, 1, length(v) - 2) / 1000
+	if (v ~ /ms$/) return substr(v, 1, length(v) - 2) + 0
+	if (v ~ /s$/) return substr(v, 1, length(v) - 1) * 1000; return v + 0 }'
+ms() { echo "$1" | awk "$ms_awk"' { printf "%.2f", ms($1) }'; }
 {
 	echo "Scale $scale: $counts; database $size. $(date -u +%Y-%m-%d)."
 	echo "Machine: $(nproc) cores ($cpu), $mem; PostgreSQL $pgv, shared_buffers 4 GB;"
@@ -318,10 +320,7 @@ scales=$(for r in var/bench/*/results.txt; do [ -f "$r" ] && basename "$(dirname
 if [ "$(echo "$scales" | wc -w)" -ge 2 ]; then
 	for n in $scales; do
 		awk -v n="$n" '{print n, $1, $9, $5, $4, $7}' "var/bench/$n/results.txt"
-	done | awk -v scales="$scales" '
-	function ms(v) { if (v ~ /us$/) return substr(v, 1, length(v) - 2) / 1000
-		if (v ~ /ms$/) return substr(v, 1, length(v) - 2) + 0
-		if (v ~ /s$/) return substr(v, 1, length(v) - 1) * 1000; return v + 0 }
+	done | awk -v scales="$scales" "$ms_awk"'
 	function label(n) { return n >= 1000000 ? n / 1000000 "M" : n >= 1000 ? n / 1000 "k" : n }
 	{ half[$2, $1] = ms($3); full[$2, $1] = ms($4); if (!($2 in seen)) { seen[$2] = 1; ops[++k] = $2 } }
 	END {
