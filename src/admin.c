@@ -12,9 +12,11 @@
  *   keywork-admin create-api-client NAME AGENCY
  *                                          a partner system's API key for
  *                                          the agency named (DATABASE_URL)
- *   keywork-admin audit verify             check the audit trail's hash
+ *   keywork-admin audit verify [SEQ:HASH]  check the audit trail's hash
  *                                          chain (DATABASE_URL)
  */
+#include <ctype.h>
+#include <errno.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -36,8 +38,18 @@ static int	 cmd_migrate(void);
 static int	 cmd_seed_demo(void);
 static int	 cmd_create_admin(int, char **);
 static int	 cmd_create_api_client(int, char **);
-static int	 cmd_audit_verify(void);
-static int	 audit_check_page(PGresult *, long long *, unsigned char *);
+static int	 cmd_audit_verify(const char *);
+/* A head printed by an earlier audit verify. */
+struct audit_mark {
+	long long	seq;
+	unsigned char	hash[AUDIT_HASH_LEN];
+};
+
+static int	 audit_check_page(PGresult *, long long *, unsigned char *,
+		    const struct audit_mark *);
+static int	 audit_mark_parse(const char *, struct audit_mark *);
+static int	 hex_digit(char);
+static int	 hex_hash(const char *, unsigned char *);
 static int	 hex_bytea(const char *, unsigned char *);
 static void	 hex_print(const unsigned char *);
 static PGconn	*owner_connect(void);
@@ -55,7 +67,7 @@ usage(void)
 	    "       keywork-admin [-c FILE] seed-demo\n"
 	    "       keywork-admin [-c FILE] create-admin EMAIL NAME [AGENCY AREA]\n"
 	    "       keywork-admin create-api-client NAME AGENCY\n"
-	    "       keywork-admin audit verify      (uses DATABASE_URL)\n");
+	    "       keywork-admin audit verify [SEQ:HASH]  (uses DATABASE_URL)\n");
 	exit(2);
 }
 
@@ -331,21 +343,42 @@ out:
 #define AUDIT_PAGE "5000"
 
 static int
-hex_bytea(const char *s, unsigned char *out)
+hex_digit(char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}
+
+/* A hash as exactly 64 hex digits: 0, or -1 if it is not one. */
+static int
+hex_hash(const char *s, unsigned char *out)
 {
 	size_t	i;
 	int	hi, lo;
 
-	if (s == NULL || strncmp(s, "\\x", 2) != 0 ||
-	    strlen(s) != 2 + 2 * AUDIT_HASH_LEN)
+	if (s == NULL || strlen(s) != 2 * AUDIT_HASH_LEN)
 		return -1;
 	for (i = 0; i < AUDIT_HASH_LEN; i++) {
-		if (sscanf(s + 2 + 2 * i, "%1x%1x", (unsigned *)&hi,
-		    (unsigned *)&lo) != 2)
+		if ((hi = hex_digit(s[2 * i])) == -1 ||
+		    (lo = hex_digit(s[2 * i + 1])) == -1)
 			return -1;
 		out[i] = (unsigned char)(hi << 4 | lo);
 	}
 	return 0;
+}
+
+/* A hash as PostgreSQL prints a bytea: "\\x" and its hex digits. */
+static int
+hex_bytea(const char *s, unsigned char *out)
+{
+	if (s == NULL || strncmp(s, "\\x", 2) != 0)
+		return -1;
+	return hex_hash(s + 2, out);
 }
 
 static void
@@ -357,9 +390,14 @@ hex_print(const unsigned char *h)
 		printf("%02x", h[i]);
 }
 
-/* One page: -1 after printing the first fault; *last and head advance. */
+/*
+ * One page: -1 after printing the first fault; *last and head advance. A
+ * mark (seq > 0) is a head printed by an earlier verify: the entry at its
+ * position must still have its hash.
+ */
 static int
-audit_check_page(PGresult *res, long long *last, unsigned char *head)
+audit_check_page(PGresult *res, long long *last, unsigned char *head,
+    const struct audit_mark *mark)
 {
 	struct audit_entry	 e;
 	unsigned char		 prev[AUDIT_HASH_LEN], stored[AUDIT_HASH_LEN];
@@ -402,23 +440,50 @@ audit_check_page(PGresult *res, long long *last, unsigned char *head)
 			    v[1]);
 			return -1;
 		}
+		if (seq == mark->seq && memcmp(h, mark->hash, AUDIT_HASH_LEN) != 0) {
+			printf("audit chain BROKEN at seq %lld (id %s): the chain "
+			    "holds together but this entry's hash is not the head "
+			    "recorded for it: the chain was rewritten\n", seq, v[1]);
+			return -1;
+		}
 		memcpy(head, h, AUDIT_HASH_LEN);
 		*last = seq;
 	}
 	return 0;
 }
 
+/* "SEQ:HASH", as audit verify prints its head: 0, or -1 if it is not. */
 static int
-cmd_audit_verify(void)
+audit_mark_parse(const char *s, struct audit_mark *mark)
 {
-	PGconn		*db;
-	PGresult	*res = NULL;
-	unsigned char	 head[AUDIT_HASH_LEN], want[AUDIT_HASH_LEN];
-	char		 after[24];
-	const char	*args[1];
-	long long	 last = 0, head_seq;
-	int		 n, rc = 1;
+	char	*end;
 
+	errno = 0;
+	mark->seq = strtoll(s, &end, 10);
+	if (errno != 0 || end == s || *end != ':' || mark->seq < 1 ||
+	    !isdigit((unsigned char)*s))
+		return -1;
+	return hex_hash(end + 1, mark->hash);
+}
+
+static int
+cmd_audit_verify(const char *expect)
+{
+	PGconn			*db;
+	PGresult		*res = NULL;
+	struct audit_mark	 mark = { 0 };
+	unsigned char		 head[AUDIT_HASH_LEN], want[AUDIT_HASH_LEN];
+	char			 after[24];
+	const char		*args[1];
+	long long		 last = 0, head_seq;
+	int			 n, rc = 1;
+
+	if (expect != NULL && audit_mark_parse(expect, &mark) == -1) {
+		fprintf(stderr, "keywork-admin: audit verify: %s is not a head "
+		    "as verify prints it (SEQ:HASH, the hash in 64 hex "
+		    "digits)\n", expect);
+		return 2;
+	}
 	if ((db = owner_connect()) == NULL)
 		return 1;
 	if (exec_ok(db, PQexec(db, "SET TimeZone = 'UTC'; SET DateStyle = 'ISO'; "
@@ -448,7 +513,7 @@ cmd_audit_verify(void)
 			fprintf(stderr, "keywork-admin: %s", PQerrorMessage(db));
 			goto out;
 		}
-		if (audit_check_page(res, &last, head) == -1)
+		if (audit_check_page(res, &last, head, &mark) == -1)
 			goto out;
 		n = PQntuples(res);
 		PQclear(res);
@@ -460,6 +525,12 @@ cmd_audit_verify(void)
 		    "at the end were removed or re-chained\n", last, head_seq);
 		goto out;
 	}
+	if (last < mark.seq) {
+		printf("audit chain BROKEN at the head: the chain ends at seq "
+		    "%lld, before the recorded head at seq %lld: entries were "
+		    "removed\n", last, mark.seq);
+		goto out;
+	}
 	res = PQexec(db, "SELECT count(*) FROM kw.audit WHERE seq IS NULL");
 	if (PQresultStatus(res) != PGRES_TUPLES_OK) {
 		fprintf(stderr, "keywork-admin: %s", PQerrorMessage(db));
@@ -467,7 +538,12 @@ cmd_audit_verify(void)
 	}
 	printf("audit chain OK: %lld entries, head ", last);
 	hex_print(head);
-	printf("; %s not yet sealed\n", PQgetvalue(res, 0, 0));
+	printf("; %s not yet sealed", PQgetvalue(res, 0, 0));
+	if (mark.seq > 0)
+		printf("; extends the head recorded at seq %lld", mark.seq);
+	printf("\nkeep this head to check the next verify against: %lld:", last);
+	hex_print(head);
+	printf("\n");
 	rc = 0;
 out:
 	PQclear(res);
@@ -519,8 +595,8 @@ main(int argc, char **argv)
 	if (strcmp(argv[0], "create-api-client") == 0)
 		return cmd_create_api_client(argc, argv);
 	if (strcmp(argv[0], "audit") == 0)
-		return argc == 2 && strcmp(argv[1], "verify") == 0 ?
-		    cmd_audit_verify() : (usage(), 1);
+		return (argc == 2 || argc == 3) && strcmp(argv[1], "verify") == 0 ?
+		    cmd_audit_verify(argc == 3 ? argv[2] : NULL) : (usage(), 1);
 
 	if (config_load(&config, path, err, sizeof(err)) == -1) {
 		fprintf(stderr, "%s\n", err);

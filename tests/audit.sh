@@ -9,7 +9,11 @@
 #   - keywork-admin audit verify passes on the sealed chain; then, as the
 #     owner with the append-only trigger disabled for the moment of the
 #     change: an altered entry, a removed one, two swapped, and a re-chained
-#     tail are each found and named; restored, the chain passes again.
+#     tail are each found and named; restored, the chain passes again;
+#   - a head kept from an earlier verify (SEQ:HASH) is checked: the chain
+#     passes while it extends it, and a whole chain rewritten consistently
+#     from an entry before it, or cut short before it, fails against it;
+#     a malformed one is refused with exit 2.
 set -eu
 . "$(dirname "$0")/../scripts/lib.sh"
 url=${1:?server url}
@@ -25,7 +29,7 @@ fails=0
 pass() { echo "ok - $1"; }
 fail() { echo "FAILED - $1"; fails=$((fails + 1)); }
 seal() { "$BUILD/keywork-worker" --once >"$tmp/worker.log" 2>&1; }
-verify() { "$BUILD/keywork-admin" audit verify >"$tmp/verify.out" 2>&1; }
+verify() { "$BUILD/keywork-admin" audit verify "$@" >"$tmp/verify.out" 2>&1; }
 # Change kw.audit as the owner, the trigger off only inside the transaction.
 tamper() {
 	q "BEGIN; ALTER TABLE kw.audit DISABLE TRIGGER audit_append_only; $1
@@ -81,10 +85,14 @@ fi
 
 if verify && grep -q "^audit chain OK: [0-9]* entries, head [0-9a-f]\{64\}; 0 not yet sealed" \
     "$tmp/verify.out"; then
-	pass "audit verify: $(cat "$tmp/verify.out")"
+	pass "audit verify: $(head -1 "$tmp/verify.out")"
 else
 	fail "audit verify on the sealed chain: $(cat "$tmp/verify.out")"
 fi
+
+mark=$(sed -n 's/^keep this head to check the next verify against: \([0-9]*:[0-9a-f]\{64\}\)$/\1/p' \
+    "$tmp/verify.out")
+[ -n "$mark" ] || fail "verify printed no head to keep: $(cat "$tmp/verify.out")"
 
 # Entries in the middle of the chain to tamper with.
 k=$(q "SELECT seq FROM kw.audit WHERE request_id = '$rid'")
@@ -140,5 +148,56 @@ if verify && [ "$(q "SELECT tgenabled FROM pg_trigger WHERE tgname = 'audit_appe
 else
 	fail "after restoring: $(cat "$tmp/verify.out")"
 fi
+
+# The kept head. The owner re-chains everything from seq k on (k is before
+# the kept head) after altering entry k: the chain and the head agree again,
+# so only the kept head shows it.
+if verify "$mark" && grep -q "; extends the head recorded at seq ${mark%%:*}$" "$tmp/verify.out"; then
+	pass "verify against a kept head ($mark) passes while the chain extends it"
+else
+	fail "verify against the kept head $mark: $(cat "$tmp/verify.out")"
+fi
+q "CREATE TABLE kw.audit_sh_tail AS SELECT id, client_addr, seq, prev_hash, hash
+   FROM kw.audit WHERE seq >= $k;
+   CREATE TABLE kw.audit_sh_head AS SELECT * FROM kw.audit_head" >/dev/null
+tamper "UPDATE kw.audit SET client_addr = '203.0.113.99' WHERE seq = $k;
+   UPDATE kw.audit SET seq = NULL, prev_hash = NULL, hash = NULL WHERE seq >= $k;
+   UPDATE kw.audit_head SET seq = $((k - 1)),
+       hash = (SELECT hash FROM kw.audit WHERE seq = $((k - 1)));
+   SELECT kw.audit_seal(1000000);"
+if verify && ! verify "$mark" && grep -q "BROKEN at seq ${mark%%:*} .*rewritten" "$tmp/verify.out"; then
+	pass "a chain re-chained from seq $k passes alone and fails against the kept head: $(cat "$tmp/verify.out")"
+else
+	fail "a rewritten chain against the kept head $mark: $(cat "$tmp/verify.out")"
+fi
+tamper "UPDATE kw.audit SET seq = NULL, prev_hash = NULL, hash = NULL WHERE seq >= $k;
+   UPDATE kw.audit a SET client_addr = t.client_addr, seq = t.seq, prev_hash = t.prev_hash,
+       hash = t.hash FROM kw.audit_sh_tail t WHERE a.id = t.id;
+   UPDATE kw.audit_head SET (seq, hash) = (SELECT seq, hash FROM kw.audit_sh_head);"
+q "DROP TABLE kw.audit_sh_tail, kw.audit_sh_head" >/dev/null
+if verify "$mark"; then
+	pass "restored, the chain extends the kept head again"
+else
+	fail "after restoring the re-chained tail: $(cat "$tmp/verify.out")"
+fi
+far="$(( ${mark%%:*} + 1000000 )):${mark#*:}"
+if ! verify "$far" && grep -q "BROKEN at the head: the chain ends at seq .* before the recorded head" \
+    "$tmp/verify.out"; then
+	pass "a kept head past the chain's end is reported: $(cat "$tmp/verify.out")"
+else
+	fail "a kept head past the end ($far): $(cat "$tmp/verify.out")"
+fi
+refused=0
+for bad in "${mark%%:*}" "x:${mark#*:}" "${mark%%:*}:${mark#*:}0" "0:${mark#*:}" \
+    "${mark%%:*}: ${mark#*:}" "${mark%%:*}:$(echo "${mark#*:}" | tr 'a-f' 'g-l')"; do
+	rc=0
+	verify "$bad" || rc=$?
+	if [ "$rc" = 2 ] && grep -q "is not a head as verify prints it" "$tmp/verify.out"; then
+		refused=$((refused + 1))
+	else
+		fail "a malformed kept head '$bad' answered $rc: $(cat "$tmp/verify.out")"
+	fi
+done
+[ "$refused" = 6 ] && pass "6 malformed kept heads are refused with exit 2"
 
 [ "$fails" -eq 0 ] || { echo "$fails audit check(s) failed"; exit 1; }
