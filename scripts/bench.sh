@@ -248,6 +248,10 @@ measure() {
 	echo "bench: $name done" >&2
 }
 
+# The data set before this run's writes.
+counts=$(q "SELECT format('%s episodes, %s members, %s notes, %s practitioners',
+    (SELECT count(*) FROM kw.episodes), (SELECT count(*) FROM kw.members),
+    (SELECT count(*) FROM kw.notes), (SELECT count(*) FROM kw.users WHERE 'practitioner' = ANY (roles)))")
 : >"$tmp/results"
 measure get_episode GET "/v1/episodes/{ep}" kw ""
 measure list_episodes_kw GET /v1/episodes kw ""
@@ -268,9 +272,6 @@ cpu=$(awk -F': ' '/^model name/ {print $2; exit}' /proc/cpuinfo)
 mem=$(awk '/^MemTotal/ {printf "%.0f GB", $2 / 1048576}' /proc/meminfo)
 pgv=$(q "SHOW server_version" | cut -d' ' -f1)
 size=$(q "SELECT pg_size_pretty(pg_database_size(current_database()))")
-counts=$(q "SELECT format('%s episodes, %s members, %s notes, %s practitioners',
-    (SELECT count(*) FROM kw.episodes), (SELECT count(*) FROM kw.members),
-    (SELECT count(*) FROM kw.notes), (SELECT count(*) FROM kw.users WHERE 'practitioner' = ANY (roles)))")
 
 # wrk's "1.23ms", "456.00us" or "1.20s" as milliseconds: an awk function,
 # for the tables below, and the same as a command.
