@@ -6,9 +6,11 @@
 # their N reminders. Printed per N: the pass's wall time, reminders per
 # second, and the ratio to a reference measured in the same run: a plain
 # INSERT of N rows of the same shape with the same unique key, the
-# database's own ceiling for writing them. Then an idle pass over the N
-# reminders already written (what every later pass costs while they stay
-# due). The actions and reminders of one N are removed before the next.
+# database's own ceiling for writing them. Then a later pass with nothing
+# changed (what every pass costs for the rest of the day), and the first
+# pass of a day (every open episode planned again, the N reminders among
+# them already written; kw.plan_state's day cleared to make it one). The
+# actions and reminders of one N are removed before the next.
 # Inserting the N actions leaves N audit entries to seal: they are sealed
 # (kw.audit_seal, as the worker's pass does) before the timed pass, and
 # that sealing is timed on its own.
@@ -28,8 +30,8 @@ open=$(q "SELECT count(*) FROM kw.episodes WHERE status <> 'closed'")
 echo
 echo "keywork-worker pass (in-app channel), $open open episodes:"
 echo
-echo "| reminders due | pass (s) | reminders/s | reference INSERT (s) | ratio to reference | idle pass (s) | sealing N audit entries (s) |"
-echo "|---:|---:|---:|---:|---:|---:|---:|"
+echo "| reminders due | pass (s) | reminders/s | reference INSERT (s) | ratio to reference | later pass, nothing changed (s) | first pass of a day (s) | sealing N audit entries (s) |"
+echo "|---:|---:|---:|---:|---:|---:|---:|---:|"
 for n in $sizes; do
 	q "WITH e AS (SELECT id, keyworker_id, row_number() OVER (ORDER BY id) - 1 AS i
 	    FROM kw.episodes WHERE status <> 'closed')
@@ -49,6 +51,10 @@ for n in $sizes; do
 	t=$(now)
 	KEYWORK_SMTP_URL= "$BUILD/keywork-worker" --once 2>/dev/null
 	idle=$(since "$t")
+	q "UPDATE kw.plan_state SET planned_on = NULL" >/dev/null
+	t=$(now)
+	KEYWORK_SMTP_URL= "$BUILD/keywork-worker" --once 2>/dev/null
+	daily=$(since "$t")
 	# The reference: the same rows written by a plain INSERT, unique key and
 	# indexes as kw.notifications, no rules evaluated.
 	q "TRUNCATE bench_reminders" >/dev/null
@@ -61,8 +67,8 @@ for n in $sizes; do
 	WHERE a.what = 'Bench action'
 	ON CONFLICT (dedupe_key) DO NOTHING" >/dev/null
 	ref=$(since "$t")
-	awk -v n="$n" -v p="$pass" -v r="$ref" -v i="$idle" -v s="$seal" 'BEGIN {
-		printf "| %d | %.2f | %.0f | %.2f | %.3f | %.2f | %.2f |\n", n, p, n / p, r, r / p, i, s }'
+	awk -v n="$n" -v p="$pass" -v r="$ref" -v i="$idle" -v f="$daily" -v s="$seal" 'BEGIN {
+		printf "| %d | %.2f | %.0f | %.2f | %.3f | %.2f | %.2f | %.2f |\n", n, p, n / p, r, r / p, i, f, s }'
 	q "DELETE FROM kw.notifications n USING kw.actions a
 	WHERE a.id = n.subject_id AND a.what = 'Bench action';
 	DELETE FROM kw.actions WHERE what = 'Bench action'" >/dev/null

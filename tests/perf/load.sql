@@ -218,6 +218,10 @@ ALTER TABLE kw.members ENABLE TRIGGER members_audit;
 ALTER TABLE kw.consents ENABLE TRIGGER consents_audit;
 ALTER TABLE kw.team_members ENABLE TRIGGER team_members_audit;
 ALTER TABLE kw.notes ENABLE TRIGGER notes_audit;
+-- The changes the load noted for the worker (0017): its next pass is the
+-- first of a day and plans every episode anyway.
+DELETE FROM kw.plan_changes;
+UPDATE kw.plan_state SET planned_on = NULL;
 COMMIT;
 
 -- As autovacuum would leave it: statistics, and the visibility map that
