@@ -5,8 +5,8 @@
  * write each reminder due exactly once, with its email and webhook
  * deliveries in the same transaction, however many passes or workers run.
  * Then it ends temporary covers that are over, erases the content of
- * closed episodes past their retention (kw.erase_due_episodes, a batch at
- * a time), seals the audit trail's new entries into its hash chain
+ * closed episodes past their retention (kw.erase_due_today: on the day's
+ * first pass or after a setting changes, a batch at a time), seals the audit trail's new entries into its hash chain
  * (kw.audit_seal), and delivers: it claims due
  * deliveries in batches (FOR UPDATE SKIP LOCKED, under a lease), sends
  * each, and records it sent, or failed (retried later with backoff and
@@ -239,7 +239,8 @@ worker_pass(struct worker *w)
 
 /*
  * Erase the closed episodes due for it, WORKER_ERASE_BATCH to a
- * transaction, until a batch comes back short. Logs the count only.
+ * transaction, until a batch comes back short (which completes the day's
+ * check: later passes that day skip it). Logs the count only.
  * Returns the number erased, or -1.
  */
 static int
@@ -254,7 +255,7 @@ worker_erase(struct worker *w)
 	snprintf(batch, sizeof(batch), "%d", WORKER_ERASE_BATCH);
 	do {
 		res = PQexecParams(w->db,
-		    "SELECT kw.erase_due_episodes(kw.today(), $1)", 1, NULL, args,
+		    "SELECT kw.erase_due_today(kw.today(), $1)", 1, NULL, args,
 		    NULL, NULL, 0);
 		if (PQresultStatus(res) != PGRES_TUPLES_OK) {
 			state = PQresultErrorField(res, PG_DIAG_SQLSTATE);

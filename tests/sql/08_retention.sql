@@ -381,6 +381,40 @@ END
 $$;
 
 ------------------------------------------------------------------------------
+-- Once a day (0018): the worker's kw.erase_due_today checks until a batch
+-- comes back short, then not again that day, unless a setting changes.
+-- Undone at the end, for the blocks below.
+
+DO $$
+BEGIN
+	BEGIN
+		UPDATE kw.erase_state SET checked_on = kw.today();
+		PERFORM pg_temp.expect('a later pass the same day looks at nothing',
+		    kw.erase_due_today(kw.today(), 1000000) || ' '
+			|| coalesce(pg_temp.erased_list(), '-'), '0 -');
+		UPDATE kw.settings SET value = value WHERE name = 'retention_days_after_closure';
+		PERFORM pg_temp.expect('after a setting changed, a batch of one',
+		    kw.erase_due_today(kw.today(), 1)::text, '1');
+		PERFORM pg_temp.expect('a full batch leaves the day''s check open',
+		    coalesce((SELECT checked_on FROM kw.erase_state)::text, 'open'), 'open');
+		PERFORM kw.erase_due_today(kw.today(), 1000000);
+		PERFORM pg_temp.expect('a short batch completes it, having erased those due',
+		    (SELECT checked_on FROM kw.erase_state) || ' ' || pg_temp.erased_list(),
+		    kw.today() || ' e s1');
+		PERFORM kw.erase_due_today(kw.today() + 1, 1000000);
+		PERFORM pg_temp.expect('the next day checks again',
+		    (SELECT checked_on FROM kw.erase_state)::text, (kw.today() + 1)::text);
+		RAISE EXCEPTION 'ret08: undo the daily check';
+	EXCEPTION WHEN raise_exception THEN
+		IF SQLERRM <> 'ret08: undo the daily check' THEN
+			RAISE;
+		END IF;
+	END;
+	PERFORM pg_temp.expect('undone', coalesce(pg_temp.erased_list(), '-'), '-');
+END
+$$;
+
+------------------------------------------------------------------------------
 -- The defaults (25 years, 365 days): e (youngest child 25 today) and s1
 -- (30) are due; k24 (24), y (closed yesterday), r and s2 (open) are not.
 
@@ -551,6 +585,8 @@ BEGIN
 	    format('SELECT kw.erase_episode(%L)', pg_temp.id('s2')), '42501');
 	PERFORM pg_temp.expect_error('the API role calling kw.erase_due_episodes',
 	    'SELECT kw.erase_due_episodes(kw.today(), 10)', '42501');
+	PERFORM pg_temp.expect_error('the API role calling kw.erase_due_today',
+	    'SELECT kw.erase_due_today(kw.today(), 10)', '42501');
 	RESET ROLE;
 
 	-- Even were it granted UPDATE on notes and a policy to reach them, the
