@@ -9,7 +9,8 @@
 # database's own ceiling for writing them. Then a later pass with nothing
 # changed (what every pass costs for the rest of the day), and the first
 # pass of a day (every open episode planned again, the N reminders among
-# them already written; kw.plan_state's day cleared to make it one). The
+# them already written, and the day's retention check; kw.plan_state's and
+# kw.erase_state's days cleared to make it one). The
 # actions and reminders of one N are removed before the next.
 # Inserting the N actions leaves N audit entries to seal: they are sealed
 # (kw.audit_seal, as the worker's pass does) before the timed pass, and
@@ -51,7 +52,7 @@ for n in $sizes; do
 	t=$(now)
 	KEYWORK_SMTP_URL= "$BUILD/keywork-worker" --once 2>/dev/null
 	idle=$(since "$t")
-	q "UPDATE kw.plan_state SET planned_on = NULL" >/dev/null
+	q "UPDATE kw.plan_state SET planned_on = NULL; UPDATE kw.erase_state SET checked_on = NULL" >/dev/null
 	t=$(now)
 	KEYWORK_SMTP_URL= "$BUILD/keywork-worker" --once 2>/dev/null
 	daily=$(since "$t")
