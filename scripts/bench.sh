@@ -137,6 +137,13 @@ sql_of() {
 	esac
 }
 
+# A pgbench script for operation $1, variables suffixed $2: a request id
+# and a number unique to each transaction, then the statement.
+pgb_script() {
+	printf '%s\n' '\set rid random(1, 1000000000000)' '\set u random(1, 9000000000000000)'
+	sql_of "$1" "$2"
+}
+
 # The requests of operation $1 for wrk ($tmp/$1.wrk: token, path, body per
 # line) and pgbench (scripts $tmp/$1.*.sql and their -D options in
 # $tmp/$1.vars, one per line): $2 the path ({ep} for the episode), $3 the
@@ -155,20 +162,14 @@ requests() {
 			printf '%s\t%s\t%s\n' "$token" "$(echo "$path" | sed "s/{ep}/$ep/")" "$b" \
 				>>"$tmp/$name.wrk"
 			printf '%s\n' "tok$i=$hash" "ep$i=$ep" "body$i=$b" >>"$tmp/$name.vars"
-			{
-				printf '%s\n' '\set rid random(1, 1000000000000)' '\set u random(1, 9000000000000000)'
-				sql_of "$name" "$i"
-			} >"$tmp/$name.$i.sql"
+			pgb_script "$name" "$i" >"$tmp/$name.$i.sql"
 		done <"$tmp/writers"
 	else
 		if [ "$who" = kw ]; then token=$kw_token hash=$kw_hash; else token=$mgr_token hash=$mgr_hash; fi
 		printf '%s\t%s\t%s\n' "$token" "$(echo "$path" | sed "s/{ep}/$episode/")" "$body" \
 			>"$tmp/$name.wrk"
 		printf '%s\n' "tok=$hash" "ep=$episode" "body=${body:-none}" >"$tmp/$name.vars"
-		{
-			printf '%s\n' '\set rid random(1, 1000000000000)' '\set u random(1, 9000000000000000)'
-			sql_of "$name" ""
-		} >"$tmp/$name.1.sql"
+		pgb_script "$name" "" >"$tmp/$name.1.sql"
 	fi
 }
 
